@@ -1,0 +1,132 @@
+#include "models/device/device.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace iopf {
+
+Device::Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const DeviceTiming& t, uint64_t seed,
+               uint64_t stream_base)
+    : spec_(spec), domain_(domain), iommu_(iommu), timing_(t) {
+  if (spec_.ats) atc_.configure(spec_.atc);
+  ps_per_byte_x1000_ = static_cast<uint64_t>(std::llround(t.ps_per_byte * 1000.0));
+  paths_.reserve(spec_.paths.size());
+  for (size_t i = 0; i < spec_.paths.size(); ++i) paths_.emplace_back(spec_.paths[i], this, seed, stream_base + i);
+}
+
+Path::Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream)
+    : spec_(spec), dev_(dev), rng_(seed, stream) {
+  const WorkloadSpec& w = spec_.workload;
+  if (w.rate_per_s > 0) {
+    period_ps_ = static_cast<uint64_t>(std::llround(1e12 / w.rate_per_s));
+    if (period_ps_ == 0) period_ps_ = 1;
+  } else {
+    for (uint32_t i = 0; i < w.outstanding; ++i) slots_.push(w.start_ns);
+  }
+  ready_ns_ = w.start_ns;
+}
+
+uint64_t Path::next_due_ns() const {
+  if (period_ps_) return spec_.workload.start_ns + static_cast<uint64_t>((static_cast<unsigned __int128>(k_) * period_ps_) / 1000);
+  return slots_.top();
+}
+
+uint64_t Path::next_address() {
+  const WorkloadSpec& w = spec_.workload;
+  if (w.pattern == Pattern::kRandom) return w.region_base + rng_.below(w.region_bytes / w.access_bytes) * w.access_bytes;
+  // sequential and ring walk the region in access_size steps and wrap.
+  const uint64_t va = w.region_base + cursor_;
+  cursor_ += w.access_bytes;
+  if (cursor_ >= w.region_bytes) cursor_ = 0;
+  return va;
+}
+
+void Path::take_slot(uint64_t* due) {
+  if (period_ps_) {
+    *due = next_due_ns();
+    ++k_;
+  } else {
+    *due = slots_.top();
+    slots_.pop();
+  }
+}
+
+void Path::complete(uint64_t due_ns, uint64_t done_ns) {
+  ++dma_.completed;
+  dma_.bytes += spec_.workload.access_bytes;
+  dma_.latency_ns.record(done_ns - due_ns);
+  if (!period_ps_) slots_.push(done_ns);
+}
+
+Path::Stop Path::run(uint64_t window_end_ns, uint64_t end_ns) {
+  for (;;) {
+    const uint64_t due = next_due_ns();
+    if (due >= end_ns) return Stop::kDone;  // nothing more is due inside the run
+    const uint64_t issue = due > ready_ns_ ? due : ready_ns_;
+    if (issue >= window_end_ns) return Stop::kWindowEnd;
+    uint64_t d;
+    take_slot(&d);
+    ++dma_.issued;
+    if (!do_dma(d, issue, next_address())) return Stop::kFault;
+  }
+}
+
+bool Path::resume(uint64_t now_ns) {
+  ready_ns_ = now_ns;
+  // The retried DMA keeps its original due time, so its latency includes the fault.
+  return do_dma(pending_.scheduled_ns, now_ns, pending_.va);
+}
+
+bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va) {
+  Device& d = *dev_;
+  const DeviceTiming& tm = d.timing();
+  const IommuDomain& dom = d.domain().iommu_view();
+  Iommu& mmu = d.iommu();
+  const WorkloadSpec& w = spec_.workload;
+  uint64_t t = issue_ns;
+  uint64_t untranslated_ns = 0;  // IOMMU time spent inline on an untranslated request
+
+  if (d.spec().ats) {
+    t += d.spec().atc_lookup_ns;
+    TlbHit h;
+    if (!d.atc().lookup(d.asid(), va, &h)) {
+      ++d.ats_requests;
+      const Xlate x = mmu.translate(dom, d.spec().pasid, va);
+      t += 2 * tm.pcie_latency_ns + tm.ats_translation_ns + mmu.latency_ns(x);
+      if (!x.present) {
+        if (d.spec().pri && spec_.fault_tolerant) {
+          pending_ = PendingFault{va, due_ns, t};
+          ready_ns_ = std::numeric_limits<uint64_t>::max();  // stalled until resume()
+          return false;
+        }
+        ++dma_.failed;
+        ++d.failed_untranslatable;
+        if (!period_ps_) slots_.push(t);
+        return true;
+      }
+      d.atc().insert(d.asid(), va, x.pa, x.page_lg2, x.writable);
+    }
+  } else {
+    const Xlate x = mmu.translate(dom, d.spec().pasid, va);
+    untranslated_ns = mmu.latency_ns(x);
+    if (!x.present) {  // no ATS, so no PRI: an unrecoverable DMA fault
+      ++dma_.failed;
+      ++d.failed_untranslatable;
+      if (!period_ps_) slots_.push(t + tm.pcie_latency_ns + untranslated_ns);
+      return true;
+    }
+  }
+
+  uint64_t done;
+  if (w.write) {
+    const uint64_t sent = d.transfer(false, t, w.access_bytes);
+    done = sent + tm.pcie_latency_ns + untranslated_ns + tm.memory_latency_ns;
+  } else {
+    const uint64_t data_ready = t + tm.pcie_latency_ns + untranslated_ns + tm.memory_latency_ns;
+    done = d.transfer(true, data_ready, w.access_bytes) + tm.pcie_latency_ns;
+  }
+  complete(due_ns, done);
+  return true;
+}
+
+}  // namespace iopf

@@ -1,0 +1,136 @@
+// Devices, their DMA paths, and the inline DMA pipeline.
+//
+// Models: a PCIe device attached to one domain, with optional ATS (a device ATC) and PRI,
+// and one or more DMA paths, each fault tolerant or not, each with its own workload.
+// One DMA: ATC lookup (ATS) or an untranslated request; on an ATC miss an ATS translation
+// request round trip to the IOMMU (IOTLB, walk); then the data transfer, which occupies
+// the device's link in its direction for size/bandwidth (a FIFO link, so bandwidth limits
+// and queueing are real), plus the PCIe and memory latencies.
+//  - read latency  = translation + 2 x pcie_latency + memory_latency + transfer (+ link queueing)
+//  - write latency = translation + pcie_latency + memory_latency + transfer (posted write landed)
+// Open-loop paths issue at `rate` and queue behind a stalled DMA (latency counts from the
+// scheduled issue time); closed-loop paths keep `outstanding` DMAs in flight.
+// A translation fault stalls its path (head of line, as a NIC receive queue stalls) until
+// the PRG response; other paths go on. A path that cannot fault, or a device without PRI,
+// fails the DMA and goes on.
+// Does not model: TLP splitting by max payload size, flow-control credits, relaxed ordering.
+#pragma once
+#include <cstdint>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "models/cache/tlb.hpp"
+#include "models/domain/domain.hpp"
+#include "models/iommu/iommu.hpp"
+#include "sim/rng.hpp"
+#include "sim/scenario.hpp"
+#include "sim/stats.hpp"
+
+namespace iopf {
+
+struct DmaCounters {
+  uint64_t issued = 0;
+  uint64_t completed = 0;
+  uint64_t failed = 0;
+  uint64_t bytes = 0;
+  Histogram latency_ns;
+};
+
+class Device;
+
+// A fault the inline pipeline cannot resolve itself: the path must ask the host.
+struct PendingFault {
+  uint64_t va = 0;
+  uint64_t scheduled_ns = 0;  // when the DMA was due (latency counts from here)
+  uint64_t detected_ns = 0;   // when the device learned the page is absent
+};
+
+class Path {
+ public:
+  Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream);
+
+  enum class Stop { kWindowEnd, kFault, kDone };
+  // Runs DMAs due before window_end_ns (and before end_ns) inline. Stops early on a fault
+  // the path can wait for, leaving it in pending().
+  Stop run(uint64_t window_end_ns, uint64_t end_ns);
+  // After the PRG response arrived at now_ns: retries the pending DMA. False when the
+  // retry faulted again (the page went away meanwhile); pending() then holds the new fault.
+  bool resume(uint64_t now_ns);
+
+  const PathSpec& spec() const { return spec_; }
+  const DmaCounters& dma() const { return dma_; }
+  const PendingFault& pending() const { return pending_; }
+  uint64_t page_requests() const { return page_requests_; }
+  void count_page_request() { ++page_requests_; }
+  Device& device() { return *dev_; }
+  uint64_t next_due_ns() const;
+
+ private:
+  uint64_t next_address();
+  // One DMA due at due_ns, issued at issue_ns; returns false when it faulted and must wait.
+  bool do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va);
+  void take_slot(uint64_t* due);
+  void complete(uint64_t due_ns, uint64_t done_ns);
+
+  PathSpec spec_;
+  Device* dev_;
+  Rng rng_;
+  uint64_t cursor_ = 0;  // sequential/ring position
+  // Open loop: DMA k is due at start + k * period_ps / 1000.
+  uint64_t period_ps_ = 0;
+  uint64_t k_ = 0;
+  uint64_t ready_ns_ = 0;  // the path cannot issue before this (stalls)
+  // Closed loop: when each slot is free again.
+  std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<>> slots_;
+  DmaCounters dma_;
+  PendingFault pending_;
+  uint64_t page_requests_ = 0;
+};
+
+struct DeviceTiming {
+  uint64_t pcie_latency_ns = 0;
+  uint64_t memory_latency_ns = 0;
+  uint64_t ats_translation_ns = 0;
+  double ps_per_byte = 0;  // link transfer time
+};
+
+class Device {
+ public:
+  Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const DeviceTiming& t, uint64_t seed,
+         uint64_t stream_base);
+  const DeviceSpec& spec() const { return spec_; }
+  Domain& domain() { return *domain_; }
+  Iommu& iommu() { return *iommu_; }
+  Tlb& atc() { return atc_; }
+  const Tlb& atc() const { return atc_; }
+  std::vector<Path>& paths() { return paths_; }
+  const std::vector<Path>& paths() const { return paths_; }
+  const DeviceTiming& timing() const { return timing_; }
+  uint64_t asid() const { return make_asid(domain_->iommu_view().id, spec_.pasid); }
+
+  // Link occupancy, per direction: returns when a transfer of `bytes` ready at t finishes.
+  uint64_t transfer(bool to_device, uint64_t t, uint32_t bytes) {
+    uint64_t& free_at = to_device ? down_free_ns_ : up_free_ns_;
+    const uint64_t start = t > free_at ? t : free_at;
+    free_at = start + (static_cast<uint64_t>(bytes) * ps_per_byte_x1000_ + 999'999) / 1'000'000;
+    return free_at;
+  }
+  uint64_t ats_requests = 0;
+  uint64_t failed_untranslatable = 0;
+  uint64_t pri_requests = 0;
+  Histogram fault_latency_ns;  // page request sent -> PRG response received
+
+ private:
+  DeviceSpec spec_;
+  Domain* domain_;
+  Iommu* iommu_;
+  DeviceTiming timing_;
+  Tlb atc_;
+  std::vector<Path> paths_;
+  uint64_t ps_per_byte_x1000_ = 0;  // fixed point: femtoseconds per byte
+  uint64_t up_free_ns_ = 0;
+  uint64_t down_free_ns_ = 0;
+};
+
+}  // namespace iopf

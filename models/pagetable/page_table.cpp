@@ -1,0 +1,67 @@
+#include "models/pagetable/page_table.hpp"
+
+#include <stdexcept>
+
+#include "models/pagetable/page_table_impl.hpp"
+
+namespace iopf {
+
+uint64_t PageTable::alloc_table() {
+  uint64_t pa = TableMemory::instance().alloc();
+  ++tables_;
+  if (hook_.on_table) hook_.on_table(pa, true);
+  return pa;
+}
+
+void PageTable::free_table(uint64_t pa) {
+  if (hook_.on_table) hook_.on_table(pa, false);
+  TableMemory::instance().free(pa);
+  --tables_;
+}
+
+namespace {
+using Maker = std::unique_ptr<PageTable> (*)(const std::string&, PageTable::AddrHook);
+template <class F, int L>
+std::unique_ptr<PageTable> make(const std::string& n, PageTable::AddrHook h) {
+  return std::make_unique<PageTableImpl<F, L>>(n, std::move(h));
+}
+struct Entry {
+  const char* name;
+  Maker maker;
+};
+const Entry kFormats[] = {
+    {"x86_64_4level", make<fmt::X86FirstLevel, 4>},
+    {"x86_64_5level", make<fmt::X86FirstLevel, 5>},
+    {"vtd_ss_3level", make<fmt::VtdSecondStage, 3>},
+    {"vtd_ss_4level", make<fmt::VtdSecondStage, 4>},
+    {"vtd_ss_5level", make<fmt::VtdSecondStage, 5>},
+    {"ept_4level", make<fmt::VtdSecondStage, 4>},
+    {"arm64_s1_3level", make<fmt::ArmVmsa<false>, 3>},
+    {"arm64_s1_4level", make<fmt::ArmVmsa<false>, 4>},
+    {"arm64_s2_3level", make<fmt::ArmVmsa<true>, 3>},
+    {"arm64_s2_4level", make<fmt::ArmVmsa<true>, 4>},
+    {"amd_v1_3level", make<fmt::AmdV1, 3>},
+    {"amd_v1_4level", make<fmt::AmdV1, 4>},
+    {"amd_v1_5level", make<fmt::AmdV1, 5>},
+};
+}  // namespace
+
+std::unique_ptr<PageTable> make_page_table(const std::string& name, PageTable::AddrHook hook) {
+  for (const Entry& e : kFormats)
+    if (name == e.name) return e.maker(name, std::move(hook));
+  throw std::invalid_argument("unknown page-table format " + name);
+}
+
+std::vector<std::string> page_table_format_names() {
+  std::vector<std::string> v;
+  for (const Entry& e : kFormats) v.emplace_back(e.name);
+  return v;
+}
+
+bool is_page_table_format(const std::string& name) {
+  for (const Entry& e : kFormats)
+    if (name == e.name) return true;
+  return false;
+}
+
+}  // namespace iopf

@@ -1,0 +1,22 @@
+// The SimGrid side of a run: the platform, the actors, and the batch rule.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/system.hpp"
+
+namespace iopf {
+
+struct EngineStats {
+  uint64_t simulated_ns = 0;
+  uint64_t events = 0;  // SimGrid activities the model started (sleeps, messages, executions)
+  double wall_s = 0;
+  uint64_t quantum_ns = 0;  // the batch quantum in force after clamping
+};
+
+// Runs the scenario in `sys` to completion. simgrid_args are extra --cfg/--log flags.
+// Throws std::runtime_error on a deadlock (the CLI turns it into exit status 1).
+EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args = {});
+
+}  // namespace iopf

@@ -1,0 +1,70 @@
+// Parameters are declared once, as a ParamSpec table per scenario object kind. The same
+// table validates the JSON (types, ranges, unknown keys), fills defaults and prints the
+// schema (`iopfsim list-params`), in the manner of Ramulator 2's parameter reader.
+#pragma once
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace iopf {
+
+enum class ParamType { Bool, Int, Double, Bytes, Ns, Rate, Bandwidth, String, Enum };
+
+struct ParamSpec {
+  const char* name;
+  ParamType type;
+  const char* default_json;  // JSON text of the default; nullptr means required
+  const char* description;
+  const char* source;        // where the default figure comes from
+  const char* choices = "";  // Enum: "a|b|c"
+  double min = 0;            // inclusive range for numeric kinds (min > max disables)
+  double max = -1;
+};
+
+struct ParamTable {
+  const char* object;        // "device", "domain", "iommu.iotlb", ...
+  std::vector<ParamSpec> specs;
+};
+
+// Every table, for list-params and the docs.
+const std::vector<const ParamTable*>& all_param_tables();
+void register_param_table(const ParamTable* t);
+std::string describe_param_tables();
+
+// Reads one JSON object against its table. Keys not in the table (nor in `nested`, the
+// sub-objects and arrays the caller reads itself) are errors.
+class ObjReader {
+ public:
+  ObjReader(const nlohmann::json& obj, std::string pointer, const std::string& file, const ParamTable& table,
+            std::vector<std::string> nested = {});
+  bool boolean(const char* name) const;
+  int64_t integer(const char* name) const;
+  double real(const char* name) const;
+  uint64_t bytes(const char* name) const;
+  uint64_t ns(const char* name) const;
+  double rate_per_s(const char* name) const;
+  double bandwidth_bytes_per_s(const char* name) const;
+  std::string str(const char* name) const;
+  std::string enumeration(const char* name) const;
+  bool has(const char* name) const;  // present in the file (not defaulted)
+  std::string pointer(const char* name) const { return ptr_ + "/" + name; }
+  const std::string& file() const { return file_; }
+  const std::string& base_pointer() const { return ptr_; }
+  [[noreturn]] void fail(const char* name, const std::string& msg) const;
+
+ private:
+  const ParamSpec& spec(const char* name, ParamType want) const;
+  const nlohmann::json& value(const ParamSpec& s, nlohmann::json* holder) const;
+  void check_range(const ParamSpec& s, double v) const;
+
+  const nlohmann::json& obj_;
+  std::string ptr_;
+  const std::string& file_;
+  const ParamTable& table_;
+};
+
+std::string describe_json(const nlohmann::json& j);  // "string \"abc\"", "number 3", ...
+
+}  // namespace iopf

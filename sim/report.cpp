@@ -1,0 +1,170 @@
+#include "sim/report.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <sstream>
+
+#include "models/pagetable/page_table.hpp"
+#include "sim/units.hpp"
+
+namespace iopf {
+using nlohmann::json;
+
+namespace {
+
+json dma_json(const DmaCounters& c, uint64_t duration_ns) {
+  json j;
+  j["issued"] = c.issued;
+  j["completed"] = c.completed;
+  j["failed"] = c.failed;
+  j["bytes"] = c.bytes;
+  j["latency_ns"] = histogram_json(c.latency_ns);
+  const double secs = static_cast<double>(duration_ns) * 1e-9;
+  j["throughput"] = {{"bytes_per_s", static_cast<double>(c.bytes) / secs},
+                     {"ops_per_s", static_cast<double>(c.completed) / secs}};
+  return j;
+}
+
+void add(DmaCounters* into, const DmaCounters& c) {
+  into->issued += c.issued;
+  into->completed += c.completed;
+  into->failed += c.failed;
+  into->bytes += c.bytes;
+  into->latency_ns.merge(c.latency_ns);
+}
+
+}  // namespace
+
+json make_report(const System& sys, const EngineStats& st) {
+  const Scenario& sc = sys.sc;
+  json r;
+  r["schema"] = "iopfsim.report/1";
+  r["seed"] = sc.seed;
+  r["scenario"] = {{"name", sc.name}, {"file", sc.file}, {"comment", sc.comment}};
+  uint64_t dmas = 0;
+  bool conservation = true;
+  json devs = json::array();
+  for (const auto& d : sys.devices) {
+    DmaCounters all;
+    json paths = json::array();
+    for (const Path& p : d->paths()) {
+      add(&all, p.dma());
+      conservation = conservation && p.dma().issued == p.dma().completed + p.dma().failed;
+      paths.push_back({{"name", p.spec().name},
+                       {"fault_tolerant", p.spec().fault_tolerant},
+                       {"page_requests", p.page_requests()},
+                       {"dma", dma_json(p.dma(), sc.duration_ns)}});
+    }
+    dmas += all.issued;
+    json dj;
+    dj["name"] = d->spec().name;
+    dj["domain"] = d->spec().domain;
+    dj["ats"] = d->spec().ats;
+    dj["dma"] = dma_json(all, sc.duration_ns);
+    dj["pri"] = {{"enabled", d->spec().pri},
+                 {"requests", d->pri_requests},
+                 {"fault_latency_ns", histogram_json(d->fault_latency_ns)}};
+    dj["atc"] = {{"hits", d->atc().hits()}, {"misses", d->atc().misses()}, {"ats_requests", d->ats_requests}};
+    dj["paths"] = paths;
+    devs.push_back(dj);
+  }
+  r["sim"] = {{"simulated_ns", st.simulated_ns},
+              {"duration_ns", sc.duration_ns},
+              {"quantum_ns", st.quantum_ns},
+              {"wall_s", st.wall_s},
+              {"events", st.events},
+              {"dmas", dmas},
+              {"dma_per_wall_s", st.wall_s > 0 ? static_cast<double>(dmas) / st.wall_s : 0.0}};
+  r["devices"] = devs;
+  const Iommu& m = sys.iommu;
+  r["iommu"] = {{"iotlb", {{"hits", m.iotlb().hits()}, {"misses", m.iotlb().misses()}}},
+                {"walk_cache", {{"hits", m.walk_cache_s1().hits()}, {"misses", m.walk_cache_s1().misses()}}},
+                {"walks", m.walks()},
+                {"walk_mem_reads", m.walk_mem_reads()},
+                {"prq", {{"max_depth", sys.prq_max_depth}}}};
+  json doms = json::array();
+  for (const auto& d : sys.domains) {
+    doms.push_back({{"name", d->spec().name},
+                    {"kind", domain_kind_name(d->spec().kind)},
+                    {"format", d->spec().format},
+                    {"memory_bytes", d->spec().memory_bytes},
+                    {"pinned_bytes", d->pinned_bytes()},
+                    {"resident_bytes", d->resident_bytes()},
+                    {"pt_bytes", d->pt_bytes()},
+                    {"setup_ns", d->setup_ns()},
+                    {"faults_resolved", d->faults_resolved()}});
+  }
+  r["domains"] = doms;
+  r["checks"] = {{"conservation_ok", conservation}};
+  return r;
+}
+
+std::string format_summary(const json& r) {
+  std::ostringstream os;
+  char buf[512];
+  os << "iopfsim: scenario " << r["scenario"]["name"].get<std::string>() << " (" << r["scenario"]["file"].get<std::string>()
+     << "), seed " << r["seed"].get<uint64_t>() << "\n";
+  const json& s = r["sim"];
+  std::snprintf(buf, sizeof buf, "simulated %s in %.3f s wall: %llu DMAs, %llu engine events, %.3g DMA/wall-s\n\n",
+                units::format_ns(s["simulated_ns"].get<uint64_t>()).c_str(), s["wall_s"].get<double>(),
+                static_cast<unsigned long long>(s["dmas"].get<uint64_t>()),
+                static_cast<unsigned long long>(s["events"].get<uint64_t>()), s["dma_per_wall_s"].get<double>());
+  os << buf;
+  std::snprintf(buf, sizeof buf, "%-24s %10s %10s %8s %8s %8s %8s %8s %10s %8s\n", "device/path", "issued", "completed",
+                "failed", "p50 ns", "p99 ns", "max ns", "PRI req", "Mops/s", "GB/s");
+  os << buf;
+  auto row = [&](const std::string& name, const json& dma, uint64_t pri) {
+    std::snprintf(buf, sizeof buf, "%-24s %10llu %10llu %8llu %8llu %8llu %8llu %8llu %10.3f %8.3f\n", name.c_str(),
+                  static_cast<unsigned long long>(dma["issued"].get<uint64_t>()),
+                  static_cast<unsigned long long>(dma["completed"].get<uint64_t>()),
+                  static_cast<unsigned long long>(dma["failed"].get<uint64_t>()),
+                  static_cast<unsigned long long>(dma["latency_ns"]["p50"].get<uint64_t>()),
+                  static_cast<unsigned long long>(dma["latency_ns"]["p99"].get<uint64_t>()),
+                  static_cast<unsigned long long>(dma["latency_ns"]["max"].get<uint64_t>()),
+                  static_cast<unsigned long long>(pri), dma["throughput"]["ops_per_s"].get<double>() / 1e6,
+                  dma["throughput"]["bytes_per_s"].get<double>() / 1e9);
+    os << buf;
+  };
+  for (const json& d : r["devices"]) {
+    row(d["name"].get<std::string>(), d["dma"], d["pri"]["requests"].get<uint64_t>());
+    for (const json& p : d["paths"])
+      row("  " + p["name"].get<std::string>() + (p["fault_tolerant"].get<bool>() ? "" : " (no fault)"), p["dma"],
+          p["page_requests"].get<uint64_t>());
+  }
+  os << "\n";
+  for (const json& d : r["devices"]) {
+    const json& f = d["pri"]["fault_latency_ns"];
+    if (f["count"].get<uint64_t>() == 0) continue;
+    std::snprintf(buf, sizeof buf, "%s: page requests %llu, fault latency p50 %llu ns, p99 %llu ns, max %llu ns\n",
+                  d["name"].get<std::string>().c_str(), static_cast<unsigned long long>(f["count"].get<uint64_t>()),
+                  static_cast<unsigned long long>(f["p50"].get<uint64_t>()),
+                  static_cast<unsigned long long>(f["p99"].get<uint64_t>()),
+                  static_cast<unsigned long long>(f["max"].get<uint64_t>()));
+    os << buf;
+  }
+  const json& m = r["iommu"];
+  std::snprintf(buf, sizeof buf, "iommu: IOTLB hits %llu misses %llu, walks %llu (%llu memory reads), PRQ max depth %llu\n",
+                static_cast<unsigned long long>(m["iotlb"]["hits"].get<uint64_t>()),
+                static_cast<unsigned long long>(m["iotlb"]["misses"].get<uint64_t>()),
+                static_cast<unsigned long long>(m["walks"].get<uint64_t>()),
+                static_cast<unsigned long long>(m["walk_mem_reads"].get<uint64_t>()),
+                static_cast<unsigned long long>(m["prq"]["max_depth"].get<uint64_t>()));
+  os << buf;
+  for (const json& d : r["domains"]) {
+    std::snprintf(buf, sizeof buf, "domain %s (%s, %s): memory %s, pinned %s, resident %s, page tables %s, setup %s, faults resolved %llu\n",
+                  d["name"].get<std::string>().c_str(), d["kind"].get<std::string>().c_str(),
+                  d["format"].get<std::string>().c_str(),
+                  units::format_bytes(d["memory_bytes"].get<uint64_t>()).c_str(),
+                  units::format_bytes(d["pinned_bytes"].get<uint64_t>()).c_str(),
+                  units::format_bytes(d["resident_bytes"].get<uint64_t>()).c_str(),
+                  units::format_bytes(d["pt_bytes"].get<uint64_t>()).c_str(),
+                  units::format_ns(d["setup_ns"].get<uint64_t>()).c_str(),
+                  static_cast<unsigned long long>(d["faults_resolved"].get<uint64_t>()));
+    os << buf;
+  }
+  os << "checks: conservation " << (r["checks"]["conservation_ok"].get<bool>() ? "ok" : "VIOLATED") << "\n";
+  return os.str();
+}
+
+}  // namespace iopf

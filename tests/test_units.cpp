@@ -1,0 +1,50 @@
+#include <gtest/gtest.h>
+
+#include "sim/units.hpp"
+
+using namespace iopf::units;
+
+TEST(Units, Bytes) {
+  EXPECT_EQ(parse_bytes("4KiB"), 4096u);
+  EXPECT_EQ(parse_bytes("2MiB"), 2u << 20);
+  EXPECT_EQ(parse_bytes("1GiB"), 1u << 30);
+  EXPECT_EQ(parse_bytes("1.5GiB"), 3ull << 29);
+  EXPECT_EQ(parse_bytes("64B"), 64u);
+  EXPECT_EQ(parse_bytes("4096"), 4096u);
+  EXPECT_EQ(parse_bytes("1TiB"), 1ull << 40);
+  EXPECT_EQ(parse_bytes("2KB"), 2000u);
+  EXPECT_FALSE(parse_bytes("4 KiBs"));
+  EXPECT_FALSE(parse_bytes("KiB"));
+  EXPECT_FALSE(parse_bytes("-4KiB"));
+  EXPECT_FALSE(parse_bytes("0.5B"));  // not a whole number of bytes
+  EXPECT_FALSE(parse_bytes("4kib"));
+}
+
+TEST(Units, Time) {
+  EXPECT_EQ(parse_ns("500ns"), 500u);
+  EXPECT_EQ(parse_ns("10us"), 10000u);
+  EXPECT_EQ(parse_ns("5ms"), 5000000u);
+  EXPECT_EQ(parse_ns("2.5us"), 2500u);
+  EXPECT_EQ(parse_ns("1s"), 1000000000u);
+  EXPECT_EQ(parse_ns("42"), 42u);
+  EXPECT_FALSE(parse_ns("10 parsecs"));
+  EXPECT_FALSE(parse_ns("0.5ns"));
+  EXPECT_FALSE(parse_ns("us"));
+}
+
+TEST(Units, RateAndBandwidth) {
+  EXPECT_DOUBLE_EQ(*parse_rate_per_s("2Mpps"), 2e6);
+  EXPECT_DOUBLE_EQ(*parse_rate_per_s("500kops"), 5e5);
+  EXPECT_DOUBLE_EQ(*parse_rate_per_s("1000"), 1e3);
+  EXPECT_FALSE(parse_rate_per_s("0pps"));
+  EXPECT_FALSE(parse_rate_per_s("2Mbps"));
+  EXPECT_DOUBLE_EQ(*parse_bandwidth_bytes_per_s("16GB/s"), 16e9);
+  EXPECT_DOUBLE_EQ(*parse_bandwidth_bytes_per_s("128Gbps"), 16e9);
+  EXPECT_FALSE(parse_bandwidth_bytes_per_s("16GB"));
+}
+
+TEST(Units, Format) {
+  EXPECT_EQ(format_bytes(2u << 20), "2MiB");
+  EXPECT_EQ(format_bytes(4097), "4097B");
+  EXPECT_EQ(format_ns(999), "999ns");
+}
