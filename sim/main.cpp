@@ -42,7 +42,11 @@ int cmd_run(const std::string& file, const std::string& report_path, const std::
     if (std::rename(tmp.c_str(), report_path.c_str()) != 0) throw std::runtime_error("renaming " + tmp + " failed");
   }
   if (!quiet) std::cout << iopf::format_summary(report);
-  return report["checks"]["conservation_ok"].get<bool>() ? 0 : 1;
+  const nlohmann::json& checks = report["checks"];
+  const bool ok = checks["conservation_ok"].get<bool>() &&
+                  (!checks.contains("stale_translation_uses") || checks["stale_translation_uses"].get<uint64_t>() == 0);
+  if (!ok) std::cerr << "iopfsim: a correctness check failed (see checks in the report)\n";
+  return ok ? 0 : 1;
 }
 
 }  // namespace

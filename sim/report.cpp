@@ -65,7 +65,10 @@ json make_report(const System& sys, const EngineStats& st) {
     dj["pri"] = {{"enabled", d->spec().pri},
                  {"requests", d->pri_requests},
                  {"fault_latency_ns", histogram_json(d->fault_latency_ns)}};
-    dj["atc"] = {{"hits", d->atc().hits()}, {"misses", d->atc().misses()}, {"ats_requests", d->ats_requests}};
+    dj["atc"] = {{"hits", d->atc().hits()},
+                 {"misses", d->atc().misses()},
+                 {"ats_requests", d->ats_requests},
+                 {"invalidations", d->atc_invalidations}};
     dj["paths"] = paths;
     devs.push_back(dj);
   }
@@ -83,6 +86,16 @@ json make_report(const System& sys, const EngineStats& st) {
                 {"walks", m.walks()},
                 {"walk_mem_reads", m.walk_mem_reads()},
                 {"prq", {{"max_depth", sys.prq_max_depth}}}};
+  json by_kind = json::object();
+  for (int k = 0; k < kInvKinds; ++k)
+    by_kind[inv_kind_name(static_cast<InvKind>(k))] = {{"count", sys.inv.count[k]},
+                                                        {"latency_ns", histogram_json(sys.inv.latency_ns[k])}};
+  r["iommu"]["invalidation"] = {{"by_kind", by_kind},
+                                {"source_events", sys.inv.source_events},
+                                {"batched_flushes", sys.inv.batched_flushes},
+                                {"atc_requests", sys.inv.atc_requests},
+                                {"iommu_entries_removed", sys.inv.iommu_entries_removed},
+                                {"queue_max_depth", sys.inv.queue_max_depth}};
   json doms = json::array();
   for (const auto& d : sys.domains) {
     doms.push_back({{"name", d->spec().name},
@@ -96,7 +109,11 @@ json make_report(const System& sys, const EngineStats& st) {
                     {"faults_resolved", d->faults_resolved()}});
   }
   r["domains"] = doms;
-  r["checks"] = {{"conservation_ok", conservation}};
+  r["checks"] = {{"conservation_ok", conservation}, {"checker", sc.engine.checker}};
+  if (sys.checker) {
+    r["checks"]["stale_translation_uses"] = sys.checker->stale_translation_uses();
+    r["checks"]["uses_checked"] = sys.checker->uses_checked();
+  }
   return r;
 }
 
@@ -163,7 +180,26 @@ std::string format_summary(const json& r) {
                   static_cast<unsigned long long>(d["faults_resolved"].get<uint64_t>()));
     os << buf;
   }
-  os << "checks: conservation " << (r["checks"]["conservation_ok"].get<bool>() ? "ok" : "VIOLATED") << "\n";
+  const json& inv = m["invalidation"];
+  if (inv["source_events"].get<uint64_t>() > 0) {
+    os << "invalidations:";
+    for (auto it = inv["by_kind"].begin(); it != inv["by_kind"].end(); ++it) {
+      if ((*it)["count"].get<uint64_t>() == 0) continue;
+      std::snprintf(buf, sizeof buf, " %s %llu (p50 %llu ns, p99 %llu ns)", it.key().c_str(),
+                    static_cast<unsigned long long>((*it)["count"].get<uint64_t>()),
+                    static_cast<unsigned long long>((*it)["latency_ns"]["p50"].get<uint64_t>()),
+                    static_cast<unsigned long long>((*it)["latency_ns"]["p99"].get<uint64_t>()));
+      os << buf;
+    }
+    std::snprintf(buf, sizeof buf, "; ATC requests %llu, queue max depth %llu\n",
+                  static_cast<unsigned long long>(inv["atc_requests"].get<uint64_t>()),
+                  static_cast<unsigned long long>(inv["queue_max_depth"].get<uint64_t>()));
+    os << buf;
+  }
+  os << "checks: conservation " << (r["checks"]["conservation_ok"].get<bool>() ? "ok" : "VIOLATED");
+  if (r["checks"].contains("stale_translation_uses"))
+    os << ", stale translation uses " << r["checks"]["stale_translation_uses"].get<uint64_t>();
+  os << "\n";
   return os.str();
 }
 

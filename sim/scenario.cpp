@@ -52,6 +52,12 @@ const ParamTable kIommuTable{
          1, 1 << 20},
         {"prq_handling", ParamType::Ns, "\"200ns\"", "IOMMU work to queue one page request and raise it to the host",
          "chosen", "", 0, 1e9},
+        {"inv_queue_depth", ParamType::Int, "256", "invalidation queue descriptors", "Linux intel-iommu (domain.md)",
+         "", 1, 1 << 20},
+        {"inv_desc", ParamType::Ns, "\"500ns\"", "IOMMU work per IOTLB and walk-cache invalidation descriptor",
+         "chosen inside the measured 0.1-10 us (Sapphire Rapids, QEMU qpl-compression docs)", "", 1, 1e9},
+        {"inv_wait", ParamType::Ns, "\"100ns\"", "wait descriptor: the completion write after all before it",
+         "chosen", "", 1, 1e9},
     }};
 
 const ParamTable kIotlbTable{
@@ -80,12 +86,15 @@ const ParamTable kWalkCacheTable{
 const ParamTable kEngineTable{
     "engine",
     {
-        {"quantum", ParamType::Ns, "\"2us\"",
+        {"quantum", ParamType::Ns, "\"10us\"",
          "longest stretch of simulated time a device path runs inline before syncing with SimGrid; "
          "clamped to the shortest invalidation completion where invalidations can happen",
          "chosen", "", 1, 1e12},
         {"checker", ParamType::Bool, "false", "count stale translation uses and check DMA conservation (slower)",
          "", ""},
+        {"unsafe_batching", ParamType::Bool, "false",
+         "turn off the quantum clamp and the invalidation drain: breaks the batch rule on purpose, to show "
+         "the checker catching stale translation uses; never for results", "", ""},
     }};
 
 const ParamTable kDomainTable{
@@ -120,6 +129,8 @@ const ParamTable kDeviceTable{
          "commonly 32 (domain.md)", "", 1, 1 << 16},
         {"atc_lookup", ParamType::Ns, "\"0ns\"", "ATC lookup time", "chosen (overlapped with request issue)", "", 0,
          1e6},
+        {"atc_inv", ParamType::Ns, "\"1us\"", "device work per ATS Invalidate Request before its completion",
+         "chosen inside the measured 0.1-10 us device-TLB invalidation (QEMU qpl-compression docs)", "", 0, 1e9},
         {"pcie_latency", ParamType::Ns, "\"250ns\"", "one-way PCIe latency between device and root complex",
          "chosen with host.memory_latency to give pcie-bench's 600 ns 64 B read round trip", "", 0, 1e9},
         {"pcie_bandwidth", ParamType::Bandwidth, "\"7.88GB/s\"", "PCIe link bandwidth",
@@ -162,10 +173,35 @@ const ParamTable kWorkloadTable{
         {"start", ParamType::Ns, "0", "time of the first DMA", ""},
     }};
 
+const ParamTable kInvalidationTable{
+    "invalidation",
+    {
+        {"name", ParamType::String, nullptr, "source name", ""},
+        {"domain", ParamType::String, nullptr, "domain whose mappings change", ""},
+        {"kind", ParamType::Enum, "\"page\"", "invalidation granularity sent to the IOMMU and ATCs", "",
+         "page|range|domain|pasid|global"},
+        {"action", ParamType::Enum, "\"flush\"",
+         "flush: caches only; zap: unmap (page absent until faulted back; faultable domains only); "
+         "remap: unmap, and map at another host PA once the invalidation completed",
+         "", "flush|zap|remap"},
+        {"rate", ParamType::Rate, nullptr, "events per second", ""},
+        {"region_base", ParamType::Bytes, "0", "first IOVA the events pick from", ""},
+        {"region_size", ParamType::Bytes, "0", "bytes the events pick from (0: all of the domain)", ""},
+        {"range_size", ParamType::Bytes, "\"4KiB\"", "bytes per event (power of two, aligned); kind page means 4KiB",
+         "chosen", "", 4096, 1.8e19},
+        {"pasid", ParamType::Int, "0", "PASID, for kind pasid", "", "", 0, (1 << 20) - 1},
+        {"start", ParamType::Ns, "0", "time of the first event", ""},
+        {"batch_entries", ParamType::Int, "0", "defer and flush the whole domain after this many events (0: off)",
+         "Linux flush queue: 256 entries (domain.md)", "", 0, 1 << 20},
+        {"batch_timeout", ParamType::Ns, "\"10ms\"", "or this long after the first deferred event",
+         "Linux flush queue: 10 ms (domain.md)", "", 1, 1e12},
+    }};
+
 struct Registrar {
   Registrar() {
     for (const ParamTable* t : {&kScenarioTable, &kHostTable, &kIommuTable, &kIotlbTable, &kWalkCacheTable,
-                                &kEngineTable, &kDomainTable, &kDeviceTable, &kAtcTable, &kPathTable, &kWorkloadTable})
+                                &kEngineTable, &kDomainTable, &kDeviceTable, &kAtcTable, &kPathTable, &kWorkloadTable,
+                                &kInvalidationTable})
       register_param_table(t);
   }
 };
@@ -228,7 +264,8 @@ const char* domain_kind_name(DomainKind k) { return k == DomainKind::kPinned ? "
 Scenario parse_scenario(const json& doc, const std::string& file) {
   Scenario sc;
   sc.file = file;
-  ObjReader top(doc, "", file, kScenarioTable, {"comment", "host", "iommu", "engine", "domains", "devices"});
+  ObjReader top(doc, "", file, kScenarioTable,
+                {"comment", "host", "iommu", "engine", "domains", "devices", "invalidations"});
   if (top.str("schema") != "iopfsim.scenario/1")
     top.fail("schema", "expected \"iopfsim.scenario/1\", found " + describe_json(doc["schema"]));
   sc.name = top.str("name");
@@ -262,6 +299,9 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
     sc.iommu.ats_translation_ns = r.ns("ats_translation");
     sc.iommu.prq_depth = u32(r.integer("prq_depth"));
     sc.iommu.prq_handling_ns = r.ns("prq_handling");
+    sc.iommu.inv_queue_depth = u32(r.integer("inv_queue_depth"));
+    sc.iommu.inv_desc_ns = r.ns("inv_desc");
+    sc.iommu.inv_wait_ns = r.ns("inv_wait");
     sc.iommu.iotlb = read_tlb(ObjReader(sub(j, "iotlb"), "/iommu/iotlb", file, kIotlbTable));
     ObjReader w(sub(j, "walk_cache"), "/iommu/walk_cache", file, kWalkCacheTable);
     sc.iommu.walk_cache.entries = u32(w.integer("entries"));
@@ -276,6 +316,7 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
     ObjReader r(sub(doc, "engine"), "/engine", file, kEngineTable);
     sc.engine.quantum_ns = r.ns("quantum");
     sc.engine.checker = r.boolean("checker");
+    sc.engine.unsafe_batching = r.boolean("unsafe_batching");
   }
 
   const json& domains = array_at(doc, "domains", "", file, true);
@@ -334,6 +375,7 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
     if (dev.pri && !dev.ats) r.fail("pri", "expected \"ats\": true on a device with PRI (page requests need ATS)");
     dev.pri_outstanding = u32(r.integer("pri_outstanding"));
     dev.atc_lookup_ns = r.ns("atc_lookup");
+    dev.atc_inv_ns = r.ns("atc_inv");
     dev.pcie_latency_ns = r.ns("pcie_latency");
     dev.pcie_bandwidth_bytes_per_s = r.bandwidth_bytes_per_s("pcie_bandwidth");
     dev.atc = read_tlb(ObjReader(sub(devices[i], "atc"), p + "/atc", file, kAtcTable));
@@ -379,7 +421,59 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
     }
     sc.devices.push_back(dev);
   }
+
+  const json& invs = array_at(doc, "invalidations", "", file, false);
+  names.clear();
+  for (size_t i = 0; i < invs.size(); ++i) {
+    const std::string p = "/invalidations/" + std::to_string(i);
+    ObjReader r(invs[i], p, file, kInvalidationTable);
+    InvalidationSpec inv;
+    inv.name = r.str("name");
+    if (!names.insert(inv.name).second) r.fail("name", "expected a unique name, found a second \"" + inv.name + "\"");
+    const std::string dom = r.str("domain");
+    bool found = false;
+    for (size_t k = 0; k < sc.domains.size(); ++k)
+      if (sc.domains[k].name == dom) { inv.domain_index = k; found = true; }
+    if (!found) r.fail("domain", "expected the name of a domain in /domains, found \"" + dom + "\"");
+    const DomainSpec& d = sc.domains[inv.domain_index];
+    const std::string kind = r.enumeration("kind");
+    const char* kinds[] = {"page", "range", "domain", "pasid", "global"};
+    for (int k = 0; k < kInvKinds; ++k)
+      if (kind == kinds[k]) inv.kind = static_cast<InvKind>(k);
+    const std::string action = r.enumeration("action");
+    inv.action = action == "zap" ? InvAction::kZap : action == "remap" ? InvAction::kRemap : InvAction::kFlush;
+    if (inv.action == InvAction::kZap && d.kind == DomainKind::kPinned)
+      r.fail("action", "expected flush or remap on pinned domain \"" + d.name + "\" (pinned pages are never zapped)");
+    if (inv.action != InvAction::kFlush && d.memory_bytes > (1ULL << 40))
+      r.fail("action", "expected a domain of at most 1TiB for zap and remap (moved pages use the upper half of its window)");
+    inv.rate_per_s = r.rate_per_s("rate");
+    inv.region_base = r.bytes("region_base");
+    inv.region_bytes = r.bytes("region_size");
+    if (inv.region_bytes == 0) inv.region_bytes = d.memory_bytes - std::min(inv.region_base, d.memory_bytes);
+    inv.range_bytes = inv.kind == InvKind::kPage ? 4096 : r.bytes("range_size");
+    if (!is_pow2(inv.range_bytes)) r.fail("range_size", "expected a power of two, found " + std::to_string(inv.range_bytes));
+    if (inv.region_base % inv.range_bytes || inv.region_bytes % inv.range_bytes || inv.region_bytes == 0)
+      r.fail("region_size", "expected a region that is a non-zero multiple of range_size and aligned to it");
+    if (inv.region_base + inv.region_bytes > d.memory_bytes)
+      r.fail("region_size", "expected the region to lie inside domain \"" + d.name + "\" memory");
+    inv.pasid = u32(r.integer("pasid"));
+    inv.start_ns = r.ns("start");
+    inv.batch_entries = u32(r.integer("batch_entries"));
+    inv.batch_timeout_ns = r.ns("batch_timeout");
+    sc.invalidations.push_back(inv);
+  }
   return sc;
+}
+
+const char* inv_kind_name(InvKind k) {
+  switch (k) {
+    case InvKind::kPage: return "page";
+    case InvKind::kRange: return "range";
+    case InvKind::kDomain: return "domain";
+    case InvKind::kPasid: return "pasid";
+    case InvKind::kGlobal: return "global";
+  }
+  return "?";
 }
 
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {

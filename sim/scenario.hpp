@@ -41,6 +41,7 @@ struct DeviceSpec {
   uint32_t pri_outstanding = 32;
   TlbGeometry atc;
   uint64_t atc_lookup_ns = 0;
+  uint64_t atc_inv_ns = 0;  // device work per ATS Invalidate Request
   uint64_t pcie_latency_ns = 0;         // one way, device <-> root complex
   double pcie_bandwidth_bytes_per_s = 0;
   std::vector<PathSpec> paths;
@@ -57,6 +58,31 @@ struct DomainSpec {
   uint64_t fault_ns = 0;      // host work to make one absent page present (minor fault)
 };
 
+enum class InvKind : uint8_t { kPage, kRange, kDomain, kPasid, kGlobal };
+enum class InvAction : uint8_t {
+  kFlush,  // caches only: the mapping stays (a TLB shootdown with nothing changed)
+  kZap,    // unmap, then invalidate: the page is absent until faulted back (faultable domains)
+  kRemap,  // unmap, invalidate, and after completion map again at another host PA (a move)
+};
+constexpr int kInvKinds = 5;
+const char* inv_kind_name(InvKind k);
+
+// A source of invalidations: scripted unmaps on one domain at a rate.
+struct InvalidationSpec {
+  std::string name;
+  size_t domain_index = 0;
+  InvKind kind = InvKind::kPage;
+  InvAction action = InvAction::kFlush;
+  double rate_per_s = 0;
+  uint64_t region_base = 0;
+  uint64_t region_bytes = 0;
+  uint64_t range_bytes = 4096;  // power of two, aligned: address and mask
+  uint32_t pasid = 0;
+  uint64_t start_ns = 0;
+  uint32_t batch_entries = 0;   // > 0: Linux-style deferred flush of the whole domain
+  uint64_t batch_timeout_ns = 0;
+};
+
 struct WalkCacheSpec {
   uint32_t entries = 0;  // per level
   uint32_t ways = 0;
@@ -71,6 +97,9 @@ struct IommuSpec {
   uint64_t ats_translation_ns = 0;  // IOMMU work per ATS translation request, before any walk
   uint32_t prq_depth = 0;
   uint64_t prq_handling_ns = 0;     // IOMMU work to queue one page request and raise it to the host
+  uint32_t inv_queue_depth = 0;     // invalidation queue descriptors
+  uint64_t inv_desc_ns = 0;         // IOMMU work per IOTLB/walk-cache invalidation descriptor
+  uint64_t inv_wait_ns = 0;         // wait descriptor: completion write after all before it
 };
 
 struct HostSpec {
@@ -82,6 +111,7 @@ struct HostSpec {
 struct EngineSpec {
   uint64_t quantum_ns = 0;
   bool checker = false;
+  bool unsafe_batching = false;  // tests only: no clamp, no drain
 };
 
 struct Scenario {
@@ -95,6 +125,7 @@ struct Scenario {
   EngineSpec engine;
   std::vector<DomainSpec> domains;
   std::vector<DeviceSpec> devices;
+  std::vector<InvalidationSpec> invalidations;
 };
 
 // Reads, applies overrides ("/pointer=value", value parsed as JSON or else taken as a

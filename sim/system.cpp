@@ -20,6 +20,10 @@ System::System(const Scenario& scenario) : sc(scenario) {
     t.ps_per_byte = 1e12 / ds.pcie_bandwidth_bytes_per_s;
     devices.push_back(std::make_unique<Device>(ds, domains[ds.domain_index].get(), &iommu, t, sc.seed, 1000 + 100 * i));
   }
+  if (sc.engine.checker) {
+    checker = std::make_unique<Checker>();
+    for (auto& d : devices) d->checker = checker.get();
+  }
 }
 
 }  // namespace iopf

@@ -6,7 +6,9 @@
 
 #include "models/device/device.hpp"
 #include "models/domain/domain.hpp"
+#include "models/iommu/checker.hpp"
 #include "models/iommu/iommu.hpp"
+#include "sim/stats.hpp"
 #include "sim/scenario.hpp"
 
 namespace iopf {
@@ -24,6 +26,19 @@ struct System {
   // Page request queue occupancy (requests received and not yet answered).
   uint64_t prq_depth = 0;
   uint64_t prq_max_depth = 0;
+
+  struct InvalidationStats {
+    uint64_t count[kInvKinds] = {};
+    Histogram latency_ns[kInvKinds];  // submitted -> completion (wait descriptor written)
+    uint64_t source_events = 0;       // unmap/flush events the sources made
+    uint64_t batched_flushes = 0;
+    uint64_t atc_requests = 0;        // ATS Invalidate Requests sent to devices
+    uint64_t iommu_entries_removed = 0;
+    uint64_t queue_depth = 0;         // descriptors in the invalidation queue
+    uint64_t queue_max_depth = 0;
+  } inv;
+
+  std::unique_ptr<Checker> checker;  // engine.checker
 };
 
 }  // namespace iopf

@@ -147,3 +147,72 @@ TEST(Cli, UsageErrorsExit2) {
   EXPECT_EQ(run_iopfsim("run " + scenario("nic-pinned.json") + " --seed -3").status, 2);
   EXPECT_EQ(run_iopfsim("run " + scenario("nic-pinned.json") + " --bogus").status, 2);
 }
+
+// --- Invalidation: the timed machinery, its counts by kind, batching, and the checker. ---
+
+TEST(Invalidation, StrictPageInvalidationsReachTheAtcAndNothingStaleIsUsed) {
+  const json r = run_report(scenario("invalidation-strict.json"));
+  check_invariants(r);
+  const json& inv = r["iommu"]["invalidation"];
+  const uint64_t events = inv["source_events"].get<uint64_t>();
+  EXPECT_EQ(events, 100u);  // 20k/s for 5 ms
+  EXPECT_EQ(inv["by_kind"]["page"]["count"].get<uint64_t>(), events);
+  EXPECT_EQ(inv["atc_requests"].get<uint64_t>(), events);  // one ATS device in the domain
+  EXPECT_EQ(r["devices"][0]["atc"]["invalidations"].get<uint64_t>(), events);
+  // Completion needs at least: descriptor 500 + PCIe 250 + device 1000 + PCIe 250 + wait 100.
+  EXPECT_GE(inv["by_kind"]["page"]["latency_ns"]["min"].get<uint64_t>(), 2100u);
+  EXPECT_EQ(r["checks"]["stale_translation_uses"].get<uint64_t>(), 0u);
+  EXPECT_GT(r["checks"]["uses_checked"].get<uint64_t>(), 100000u);
+  // Zapped pages come back through page requests.
+  EXPECT_GT(r["devices"][0]["pri"]["requests"].get<uint64_t>(), 0u);
+  EXPECT_EQ(r["sim"]["quantum_ns"].get<uint64_t>(), 600u);  // clamped to inv_desc + inv_wait
+}
+
+TEST(Invalidation, BatchingFlushesTheDomainOncePerBatch) {
+  const json r = run_report(scenario("invalidation-strict.json"), "--set /invalidations/0/batch_entries=10");
+  check_invariants(r);
+  const json& inv = r["iommu"]["invalidation"];
+  EXPECT_EQ(inv["batched_flushes"].get<uint64_t>(), 10u);
+  EXPECT_EQ(inv["by_kind"]["domain"]["count"].get<uint64_t>(), 10u);
+  EXPECT_EQ(inv["by_kind"]["page"]["count"].get<uint64_t>(), 0u);
+  EXPECT_EQ(r["checks"]["stale_translation_uses"].get<uint64_t>(), 0u);
+  // The timeout flushes a partial batch too.
+  const json t = run_report(scenario("invalidation-strict.json"),
+                            "--set /invalidations/0/batch_entries=1000 --set /invalidations/0/batch_timeout=1ms");
+  EXPECT_EQ(t["iommu"]["invalidation"]["batched_flushes"].get<uint64_t>(), 5u);
+}
+
+TEST(Invalidation, EveryKindIsCountedAsItself) {
+  for (const char* kind : {"range", "domain", "pasid", "global"}) {
+    const json r = run_report(scenario("invalidation-strict.json"),
+                              std::string("--set /invalidations/0/kind=") + kind +
+                                  " --set /invalidations/0/range_size=64KiB --set /invalidations/0/rate=5kops");
+    const json& inv = r["iommu"]["invalidation"];
+    EXPECT_EQ(inv["by_kind"][kind]["count"].get<uint64_t>(), 25u) << kind;
+    EXPECT_EQ(inv["by_kind"]["page"]["count"].get<uint64_t>(), 0u) << kind;
+    EXPECT_EQ(r["checks"]["stale_translation_uses"].get<uint64_t>(), 0u) << kind;
+  }
+}
+
+TEST(Invalidation, RemapMovesPinnedPagesSafely) {
+  const json r = run_report(
+      scenario("nic-pinned.json"),
+      "--set '/invalidations=[{\"name\":\"move\",\"domain\":\"vm\",\"action\":\"remap\",\"rate\":\"50kops\","
+      "\"region_base\":\"2GiB\",\"region_size\":\"64MiB\"}]'");
+  check_invariants(r);
+  EXPECT_EQ(r["iommu"]["invalidation"]["by_kind"]["page"]["count"].get<uint64_t>(), 100u);
+  EXPECT_EQ(r["checks"]["stale_translation_uses"].get<uint64_t>(), 0u);
+  EXPECT_EQ(r["domains"][0]["resident_bytes"].get<uint64_t>(), 4ull << 30);  // every moved page came back
+}
+
+TEST(Invalidation, CheckerCatchesABrokenBatchRule) {
+  // Without the clamp and the drain, a 100 us quantum lets DMAs run past invalidations that completed.
+  const std::string report = temp_path("broken.json");
+  const CmdResult r = run_iopfsim("run " + scenario("invalidation-strict.json") +
+                                  " --checker --set /engine/quantum=100us --report " + report +
+                                  " --set /engine/unsafe_batching=true --set /invalidations/0/rate=100kops");
+  EXPECT_EQ(r.status, 1) << r.err;
+  const json j = json::parse(slurp(report));
+  EXPECT_GT(j["checks"]["stale_translation_uses"].get<uint64_t>(), 0u);
+  std::remove(report.c_str());
+}

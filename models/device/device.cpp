@@ -27,7 +27,7 @@ Path::Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream)
 }
 
 uint64_t Path::next_due_ns() const {
-  if (period_ps_) return spec_.workload.start_ns + static_cast<uint64_t>((static_cast<unsigned __int128>(k_) * period_ps_) / 1000);
+  if (period_ps_) return spec_.workload.start_ns + due_ps_ / 1000;
   return slots_.top();
 }
 
@@ -44,7 +44,7 @@ uint64_t Path::next_address() {
 void Path::take_slot(uint64_t* due) {
   if (period_ps_) {
     *due = next_due_ns();
-    ++k_;
+    due_ps_ += period_ps_;
   } else {
     *due = slots_.top();
     slots_.pop();
@@ -58,21 +58,17 @@ void Path::complete(uint64_t due_ns, uint64_t done_ns) {
   if (!period_ps_) slots_.push(done_ns);
 }
 
-Path::Stop Path::run(uint64_t window_end_ns, uint64_t end_ns) {
-  for (;;) {
-    const uint64_t due = next_due_ns();
-    if (due >= end_ns) return Stop::kDone;  // nothing more is due inside the run
-    const uint64_t issue = due > ready_ns_ ? due : ready_ns_;
-    if (issue >= window_end_ns) return Stop::kWindowEnd;
-    uint64_t d;
-    take_slot(&d);
-    ++dma_.issued;
-    if (!do_dma(d, issue, next_address())) return Stop::kFault;
-  }
+bool Path::issue_one() {
+  uint64_t due;
+  take_slot(&due);
+  const uint64_t issue = due > ready_ns_ ? due : ready_ns_;
+  ++dma_.issued;
+  return do_dma(due, issue, next_address());
 }
 
 bool Path::resume(uint64_t now_ns) {
   ready_ns_ = now_ns;
+  stalled_ = false;
   // The retried DMA keeps its original due time, so its latency includes the fault.
   return do_dma(pending_.scheduled_ns, now_ns, pending_.va);
 }
@@ -85,18 +81,21 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va) {
   const WorkloadSpec& w = spec_.workload;
   uint64_t t = issue_ns;
   uint64_t untranslated_ns = 0;  // IOMMU time spent inline on an untranslated request
+  uint64_t pa;
 
   if (d.spec().ats) {
     t += d.spec().atc_lookup_ns;
     TlbHit h;
-    if (!d.atc().lookup(d.asid(), va, &h)) {
+    if (d.atc().lookup(d.asid(), va, &h)) {
+      pa = h.pa;
+    } else {
       ++d.ats_requests;
       const Xlate x = mmu.translate(dom, d.spec().pasid, va);
       t += 2 * tm.pcie_latency_ns + tm.ats_translation_ns + mmu.latency_ns(x);
       if (!x.present) {
         if (d.spec().pri && spec_.fault_tolerant) {
           pending_ = PendingFault{va, due_ns, t};
-          ready_ns_ = std::numeric_limits<uint64_t>::max();  // stalled until resume()
+          stalled_ = true;  // until resume()
           return false;
         }
         ++dma_.failed;
@@ -105,6 +104,7 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va) {
         return true;
       }
       d.atc().insert(d.asid(), va, x.pa, x.page_lg2, x.writable);
+      pa = x.pa;
     }
   } else {
     const Xlate x = mmu.translate(dom, d.spec().pasid, va);
@@ -115,7 +115,10 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va) {
       if (!period_ps_) slots_.push(t + tm.pcie_latency_ns + untranslated_ns);
       return true;
     }
+    pa = x.pa;
   }
+  if (t > d.max_use_ns) d.max_use_ns = t;
+  if (d.checker) d.checker->on_use(dom.id, *dom.table, va, pa, t);
 
   uint64_t done;
   if (w.write) {

@@ -22,6 +22,7 @@
 
 #include "models/cache/tlb.hpp"
 #include "models/domain/domain.hpp"
+#include "models/iommu/checker.hpp"
 #include "models/iommu/iommu.hpp"
 #include "sim/rng.hpp"
 #include "sim/scenario.hpp"
@@ -50,10 +51,19 @@ class Path {
  public:
   Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream);
 
-  enum class Stop { kWindowEnd, kFault, kDone };
-  // Runs DMAs due before window_end_ns (and before end_ns) inline. Stops early on a fault
-  // the path can wait for, leaving it in pending().
-  Stop run(uint64_t window_end_ns, uint64_t end_ns);
+  static constexpr uint64_t kNever = ~0ULL;
+  // When the next DMA can issue: its due time, later if the path is stalled; kNever when
+  // the path waits for a PRG response or has nothing more due before end_ns.
+  uint64_t next_issue_ns(uint64_t end_ns) const {
+    if (stalled_) return kNever;
+    const uint64_t due = next_due_ns();
+    if (due >= end_ns) return kNever;
+    return due > ready_ns_ ? due : ready_ns_;
+  }
+  // Issues the next DMA (at next_issue_ns) inline. False when it faulted on an absent page
+  // the path can wait for: the path is then stalled with the fault in pending().
+  bool issue_one();
+  bool stalled() const { return stalled_; }
   // After the PRG response arrived at now_ns: retries the pending DMA. False when the
   // retry faulted again (the page went away meanwhile); pending() then holds the new fault.
   bool resume(uint64_t now_ns);
@@ -79,8 +89,9 @@ class Path {
   uint64_t cursor_ = 0;  // sequential/ring position
   // Open loop: DMA k is due at start + k * period_ps / 1000.
   uint64_t period_ps_ = 0;
-  uint64_t k_ = 0;
-  uint64_t ready_ns_ = 0;  // the path cannot issue before this (stalls)
+  uint64_t due_ps_ = 0;  // k * period_ps, kept incrementally (no division per DMA but /1000)
+  uint64_t ready_ns_ = 0;  // the path cannot issue before this (after a stall)
+  bool stalled_ = false;   // waiting for a PRG response
   // Closed loop: when each slot is free again.
   std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<>> slots_;
   DmaCounters dma_;
@@ -120,6 +131,12 @@ class Device {
   uint64_t failed_untranslatable = 0;
   uint64_t pri_requests = 0;
   Histogram fault_latency_ns;  // page request sent -> PRG response received
+  uint64_t atc_invalidations = 0;
+  // Latest time a DMA of this device used a translation (its data phase started). An
+  // invalidation completes only after the device drained what it issued before it: the ATS
+  // Invalidate Completion (and VT-d's drain for untranslated DMA) waits until then.
+  uint64_t max_use_ns = 0;
+  Checker* checker = nullptr;  // set when the checker is on
 
  private:
   DeviceSpec spec_;

@@ -40,10 +40,36 @@ bool Domain::fault_in(uint64_t va) {
   WalkOut o;
   table_->walk(base, &o);
   if (o.present) return false;
-  table_->map(base, hpa_base_ + base, page, fault_page_lg2_, true);
+  if (moves_.empty()) {
+    table_->map(base, hpa_base_ + base, page, fault_page_lg2_, true);
+  } else {
+    for (uint64_t off = 0; off < page; off += 4096) table_->map(base + off, frame_of(base + off), 4096, 12, true);
+  }
   resident_bytes_ += page;
   ++faults_resolved_;
   return true;
+}
+
+uint64_t Domain::frame_of(uint64_t gpa) const {
+  // A page taken away comes back in another frame: frames alternate between the lower and
+  // upper TiB of the domain's window at each zap, so a stale translation has a wrong PA.
+  auto it = moves_.find(gpa >> 12);
+  const bool upper = it != moves_.end() && (it->second & 1);
+  return hpa_base_ + gpa + (upper ? (1ULL << 40) : 0);
+}
+
+uint64_t Domain::zap(uint64_t va, uint64_t len) {
+  const uint64_t removed = table_->unmap(va, len);
+  resident_bytes_ -= removed;
+  for (uint64_t off = 0; off < len; off += 4096) ++moves_[(va + off) >> 12];
+  return removed;
+}
+
+void Domain::remap_moved(uint64_t va, uint64_t len) {
+  for (uint64_t off = 0; off < len; off += 4096) {
+    table_->map(va + off, frame_of(va + off), 4096, 12, true);
+    resident_bytes_ += 4096;
+  }
 }
 
 }  // namespace iopf

@@ -12,6 +12,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 
 #include "models/iommu/iommu.hpp"
 #include "models/pagetable/page_table.hpp"
@@ -32,8 +33,14 @@ class Domain {
   void setup(Rng& rng);
   // Fault handler's work: make the page holding va present. False if it already was.
   bool fault_in(uint64_t va);
+  // Removes [va, va+len) from the table (the caller invalidates). Returns bytes removed.
+  uint64_t zap(uint64_t va, uint64_t len);
+  // Maps the 4 KiB pages of [va, va+len) at the other half of the domain's host window: a
+  // page moved to a new frame after the old one was unmapped and invalidated.
+  void remap_moved(uint64_t va, uint64_t len);
 
   uint64_t hpa_base() const { return hpa_base_; }
+  uint64_t frame_of(uint64_t gpa) const;  // host PA that backs gpa now
   uint64_t pt_bytes() const { return table_->pt_bytes(); }
   uint64_t pinned_bytes() const { return pinned_bytes_; }
   uint64_t resident_bytes() const { return resident_bytes_; }
@@ -51,6 +58,7 @@ class Domain {
   uint64_t resident_bytes_ = 0;
   uint64_t setup_ns_ = 0;
   uint64_t faults_resolved_ = 0;
+  std::unordered_map<uint64_t, uint64_t> moves_;  // page -> times moved (remap)
 };
 
 }  // namespace iopf
