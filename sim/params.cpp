@@ -181,8 +181,9 @@ double ObjReader::rate_per_s(const char* name) const {
   json h;
   const json& v = value(s, &h);
   std::optional<double> r;
-  if (v.is_number() && v.get<double>() > 0) r = v.get<double>();
+  if (v.is_number() && v.get<double>() >= 0) r = v.get<double>();
   else if (v.is_string()) r = units::parse_rate_per_s(v.get<std::string>());
+  if (r && *r == 0 && s.min > 0) r.reset();  // zero only where the table allows it
   if (!r) fail(name, std::string("expected a ") + type_name(s.type) + ", found " + describe_json(v));
   check_range(s, *r);
   return *r;

@@ -18,6 +18,7 @@ json dma_json(const DmaCounters& c, uint64_t duration_ns) {
   j["issued"] = c.issued;
   j["completed"] = c.completed;
   j["failed"] = c.failed;
+  j["failed_by"] = {{"aborted", c.aborted}, {"dropped", c.dropped}, {"stalled", c.stalled}, {"pri_failed", c.pri_failed}};
   j["bytes"] = c.bytes;
   j["latency_ns"] = histogram_json(c.latency_ns);
   const double secs = static_cast<double>(duration_ns) * 1e-9;
@@ -30,6 +31,10 @@ void add(DmaCounters* into, const DmaCounters& c) {
   into->issued += c.issued;
   into->completed += c.completed;
   into->failed += c.failed;
+  into->aborted += c.aborted;
+  into->dropped += c.dropped;
+  into->stalled += c.stalled;
+  into->pri_failed += c.pri_failed;
   into->bytes += c.bytes;
   into->latency_ns.merge(c.latency_ns);
 }
@@ -64,7 +69,14 @@ json make_report(const System& sys, const EngineStats& st) {
     dj["dma"] = dma_json(all, sc.duration_ns);
     dj["pri"] = {{"enabled", d->spec().pri},
                  {"requests", d->pri_requests},
-                 {"fault_latency_ns", histogram_json(d->fault_latency_ns)}};
+                 {"retries", d->pri_retries},
+                 {"timeouts", d->pri_timeouts},
+                 {"responses", {{"success", d->pri_responses[0]}, {"invalid", d->pri_responses[1]},
+                                {"failure", d->pri_responses[2]}}},
+                 {"fault_latency_ns", histogram_json(d->fault_latency_ns)},
+                 {"fault_latency_minor_ns", histogram_json(d->fault_latency_minor_ns)},
+                 {"fault_latency_major_ns", histogram_json(d->fault_latency_major_ns)}};
+    dj["resets"] = d->resets;
     dj["atc"] = {{"hits", d->atc().hits()},
                  {"misses", d->atc().misses()},
                  {"ats_requests", d->ats_requests},
@@ -85,7 +97,10 @@ json make_report(const System& sys, const EngineStats& st) {
                 {"walk_cache", {{"hits", m.walk_cache_s1().hits()}, {"misses", m.walk_cache_s1().misses()}}},
                 {"walks", m.walks()},
                 {"walk_mem_reads", m.walk_mem_reads()},
-                {"prq", {{"max_depth", sys.prq_max_depth}}}};
+                {"prq", {{"depth", sys.sc.iommu.prq_depth},
+                         {"max_depth", sys.prq_max_depth},
+                         {"overflows", sys.prq_overflows},
+                         {"auto_responses", sys.prq_auto_responses}}}};
   json by_kind = json::object();
   for (int k = 0; k < kInvKinds; ++k)
     by_kind[inv_kind_name(static_cast<InvKind>(k))] = {{"count", sys.inv.count[k]},
@@ -97,18 +112,46 @@ json make_report(const System& sys, const EngineStats& st) {
                                 {"iommu_entries_removed", sys.inv.iommu_entries_removed},
                                 {"queue_max_depth", sys.inv.queue_max_depth}};
   json doms = json::array();
-  for (const auto& d : sys.domains) {
-    doms.push_back({{"name", d->spec().name},
-                    {"kind", domain_kind_name(d->spec().kind)},
-                    {"format", d->spec().format},
-                    {"memory_bytes", d->spec().memory_bytes},
-                    {"pinned_bytes", d->pinned_bytes()},
-                    {"resident_bytes", d->resident_bytes()},
-                    {"pt_bytes", d->pt_bytes()},
-                    {"setup_ns", d->setup_ns()},
-                    {"faults_resolved", d->faults_resolved()}});
+  for (size_t i = 0; i < sys.domains.size(); ++i) {
+    const Domain& d = *sys.domains[i];
+    json reasons = json::object();
+    for (int k = 0; k < kInvReasons; ++k) {
+      const auto& rs = sys.inv_by_reason[i][k];
+      reasons[inv_reason_name(static_cast<InvReason>(k))] = {{"count", rs.count},
+                                                             {"latency_ns", histogram_json(rs.latency_ns)}};
+    }
+    const auto& a = sys.activity[i];
+    doms.push_back({{"name", d.spec().name},
+                    {"kind", domain_kind_name(d.spec().kind)},
+                    {"policy", policy_name(d.spec().policy)},
+                    {"effective_policy", policy_name(d.effective_policy())},
+                    {"format", d.spec().format},
+                    {"memory_bytes", d.spec().memory_bytes},
+                    {"pinned_bytes", d.pinned_bytes()},
+                    {"resident_bytes", d.resident_bytes()},
+                    {"swapped_bytes", d.swapped_bytes()},
+                    {"pt_bytes", d.pt_bytes()},
+                    {"setup_ns", d.setup_ns()},
+                    {"faults_resolved", d.faults_resolved()},
+                    {"major_faults", d.major_faults()},
+                    {"invalidations_by_reason", reasons},
+                    {"vcpu", {{"touches", a.vcpu_touches}, {"faults", a.vcpu_faults}}},
+                    {"migrations", a.migrations},
+                    {"thp_splits", a.thp_splits},
+                    {"dirty_log", {{"cycles", a.dirty_log_cycles}, {"write_protected_bytes", a.write_protected_bytes}}}});
   }
   r["domains"] = doms;
+  const auto& h = sys.host;
+  r["host"] = {{"memory_bytes", h.capacity_bytes},
+               {"used_bytes", h.used_bytes},
+               {"max_used_bytes", h.max_used_bytes},
+               {"reclaimed_pages", h.reclaimed_pages},
+               {"swap_out_bytes", h.swap_out_bytes},
+               {"swap_in_bytes", h.swap_in_bytes},
+               {"reclaim_waits", h.reclaim_waits},
+               {"fault_cpu_ns", h.fault_cpu_ns},
+               {"device_faults", {{"minor", h.device_faults_minor}, {"major", h.device_faults_major},
+                                  {"write_protect", h.device_faults_wp}}}};
   r["checks"] = {{"conservation_ok", conservation}, {"checker", sc.engine.checker}};
   if (sys.checker) {
     r["checks"]["stale_translation_uses"] = sys.checker->stale_translation_uses();
@@ -161,23 +204,49 @@ std::string format_summary(const json& r) {
     os << buf;
   }
   const json& m = r["iommu"];
-  std::snprintf(buf, sizeof buf, "iommu: IOTLB hits %llu misses %llu, walks %llu (%llu memory reads), PRQ max depth %llu\n",
+  std::snprintf(buf, sizeof buf, "iommu: IOTLB hits %llu misses %llu, walks %llu (%llu memory reads), PRQ max depth %llu, overflows %llu\n",
                 static_cast<unsigned long long>(m["iotlb"]["hits"].get<uint64_t>()),
                 static_cast<unsigned long long>(m["iotlb"]["misses"].get<uint64_t>()),
                 static_cast<unsigned long long>(m["walks"].get<uint64_t>()),
                 static_cast<unsigned long long>(m["walk_mem_reads"].get<uint64_t>()),
-                static_cast<unsigned long long>(m["prq"]["max_depth"].get<uint64_t>()));
+                static_cast<unsigned long long>(m["prq"]["max_depth"].get<uint64_t>()),
+                static_cast<unsigned long long>(m["prq"]["overflows"].get<uint64_t>()));
   os << buf;
   for (const json& d : r["domains"]) {
-    std::snprintf(buf, sizeof buf, "domain %s (%s, %s): memory %s, pinned %s, resident %s, page tables %s, setup %s, faults resolved %llu\n",
+    std::snprintf(buf, sizeof buf,
+                  "domain %s (%s, %s, %s): memory %s, pinned %s, resident %s, swapped %s, page tables %s, setup %s, "
+                  "faults resolved %llu (major %llu)\n",
                   d["name"].get<std::string>().c_str(), d["kind"].get<std::string>().c_str(),
-                  d["format"].get<std::string>().c_str(),
+                  d["effective_policy"].get<std::string>().c_str(), d["format"].get<std::string>().c_str(),
                   units::format_bytes(d["memory_bytes"].get<uint64_t>()).c_str(),
                   units::format_bytes(d["pinned_bytes"].get<uint64_t>()).c_str(),
                   units::format_bytes(d["resident_bytes"].get<uint64_t>()).c_str(),
+                  units::format_bytes(d["swapped_bytes"].get<uint64_t>()).c_str(),
                   units::format_bytes(d["pt_bytes"].get<uint64_t>()).c_str(),
                   units::format_ns(d["setup_ns"].get<uint64_t>()).c_str(),
-                  static_cast<unsigned long long>(d["faults_resolved"].get<uint64_t>()));
+                  static_cast<unsigned long long>(d["faults_resolved"].get<uint64_t>()),
+                  static_cast<unsigned long long>(d["major_faults"].get<uint64_t>()));
+    os << buf;
+    std::string rs;
+    for (auto it = d["invalidations_by_reason"].begin(); it != d["invalidations_by_reason"].end(); ++it) {
+      const uint64_t n = (*it)["count"].get<uint64_t>();
+      if (!n) continue;
+      std::snprintf(buf, sizeof buf, " %s %llu (p99 %llu ns)", it.key().c_str(), static_cast<unsigned long long>(n),
+                    static_cast<unsigned long long>((*it)["latency_ns"]["p99"].get<uint64_t>()));
+      rs += buf;
+    }
+    if (!rs.empty()) os << "  invalidations by reason:" << rs << "\n";
+  }
+  const json& h = r["host"];
+  if (h["reclaimed_pages"].get<uint64_t>() || h["swap_in_bytes"].get<uint64_t>()) {
+    std::snprintf(buf, sizeof buf,
+                  "host: memory %s, max used %s, reclaimed %llu pages, swap out %s, swap in %s, fault CPU %s\n",
+                  units::format_bytes(h["memory_bytes"].get<uint64_t>()).c_str(),
+                  units::format_bytes(h["max_used_bytes"].get<uint64_t>()).c_str(),
+                  static_cast<unsigned long long>(h["reclaimed_pages"].get<uint64_t>()),
+                  units::format_bytes(h["swap_out_bytes"].get<uint64_t>()).c_str(),
+                  units::format_bytes(h["swap_in_bytes"].get<uint64_t>()).c_str(),
+                  units::format_ns(h["fault_cpu_ns"].get<uint64_t>()).c_str());
     os << buf;
   }
   const json& inv = m["invalidation"];

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -37,6 +38,16 @@ const ParamTable kHostTable{
          "(Neugebauer et al., SIGCOMM 2018)", "", 0, 1e9},
         {"irq_latency", ParamType::Ns, "\"2us\"", "page request interrupt until the host fault handler runs",
          "chosen so a minor IOPF totals about 9 us, the IAA SVA average (QEMU qpl-compression docs)", "", 0, 1e9},
+        {"memory", ParamType::Bytes, "\"64GiB\"", "host RAM available to guest memory (pinned and resident)",
+         "chosen", "", 4096, 1.8e19},
+        {"free_target", ParamType::Bytes, "\"16MiB\"", "reclaim starts when less is free and stops when this much is",
+         "chosen (a kswapd high watermark)", "", 0, 1.8e19},
+        {"swap_read_bandwidth", ParamType::Bandwidth, "\"2GB/s\"", "swap device read bandwidth",
+         "chosen (a datacenter NVMe SSD)", "", 1, 1e15},
+        {"swap_write_bandwidth", ParamType::Bandwidth, "\"1GB/s\"", "swap device write bandwidth",
+         "chosen (a datacenter NVMe SSD)", "", 1, 1e15},
+        {"swap_latency", ParamType::Ns, "\"55us\"", "swap device access latency",
+         "chosen so a major fault adds about 60 us (NP-RDMA, arXiv 2310.11062, domain.md)", "", 0, 1e12},
     }};
 
 const ParamTable kIommuTable{
@@ -58,6 +69,10 @@ const ParamTable kIommuTable{
          "chosen inside the measured 0.1-10 us (Sapphire Rapids, QEMU qpl-compression docs)", "", 1, 1e9},
         {"inv_wait", ParamType::Ns, "\"100ns\"", "wait descriptor: the completion write after all before it",
          "chosen", "", 1, 1e9},
+        {"prq_overflow", ParamType::Enum, "\"auto_success\"",
+         "a page request that finds the PRQ full: auto_success, the IOMMU answers Success at once and the device "
+         "retries (VT-d, as we read its spec); drop, the request is lost and the device times out",
+         "", "auto_success|drop"},
     }};
 
 const ParamTable kIotlbTable{
@@ -115,6 +130,23 @@ const ParamTable kDomainTable{
          "0.27 s per GiB, Linux commit 4d83de6da265 (domain.md)", "", 0, 1e9},
         {"fault_cost", ParamType::Ns, "\"4us\"", "shared_tdp: host CPU time of one minor fault",
          "KVM minor fault 2.9-6.7 us, demand_paging_test 2023 (domain.md)", "", 0, 1e12},
+        {"major_fault_cost", ParamType::Ns, "\"3us\"", "extra host CPU time of a major fault, besides the swap-in I/O",
+         "chosen so a major fault adds about 60 us with the default swap (NP-RDMA, domain.md)", "", 0, 1e12},
+        {"policy", ParamType::Enum, "\"fault_all\"",
+         "shared_tdp: pin_all (like VFIO), fault_all, pin_intolerant_paths (pin what paths that cannot fault "
+         "touch), allow_list (fault only if every device tolerates faults on every path, else pin all)",
+         "", "pin_all|fault_all|pin_intolerant_paths|allow_list"},
+        {"vcpu_touch_rate", ParamType::Rate, "0",
+         "guest memory accesses to random pages per second, all vCPUs together (0: none); a vCPU waits for its "
+         "own faults", "", "", 0, 1e12},
+        {"vcpus", ParamType::Int, "4", "guest vCPUs sharing vcpu_touch_rate", "chosen", "", 1, 4096},
+        {"migration_rate", ParamType::Rate, "0", "page migrations per second (compaction, NUMA balancing; 0: none)", "",
+         "", 0, 1e12},
+        {"migration_copy", ParamType::Ns, "\"1us\"", "host CPU time to copy one migrated 4 KiB page",
+         "chosen (4 KiB at about 4 GB/s)", "", 0, 1e12},
+        {"dirty_log_interval", ParamType::Ns, "0", "dirty logging: write-protect every resident page this often (0: off)",
+         "", "", 0, 1e15},
+        {"dirty_log_start", ParamType::Ns, "0", "dirty logging: first write-protect", "", "", 0, 1e15},
     }};
 
 const ParamTable kDeviceTable{
@@ -131,6 +163,16 @@ const ParamTable kDeviceTable{
          1e6},
         {"atc_inv", ParamType::Ns, "\"1us\"", "device work per ATS Invalidate Request before its completion",
          "chosen inside the measured 0.1-10 us device-TLB invalidation (QEMU qpl-compression docs)", "", 0, 1e9},
+        {"intolerant_fault", ParamType::Enum, "\"abort\"",
+         "a path that cannot fault meets an absent page: abort (the DMA fails, its data is lost), drop (the packet "
+         "is dropped and the path goes on), stall (the path stops until a device reset)",
+         "", "abort|drop|stall"},
+        {"reset_cost", ParamType::Ns, "\"100ms\"", "device reset after a stall",
+         "PCIe Function Level Reset completes within 100 ms (PCIe base spec)", "", 0, 1e12},
+        {"pri_timeout", ParamType::Ns, "\"1ms\"", "no PRG response by then: the request was lost; retry", "chosen", "",
+         1, 1e12},
+        {"pri_retry_backoff", ParamType::Ns, "\"10us\"", "wait before re-sending a page request", "chosen", "", 0,
+         1e12},
         {"pcie_latency", ParamType::Ns, "\"250ns\"", "one-way PCIe latency between device and root complex",
          "chosen with host.memory_latency to give pcie-bench's 600 ns 64 B read round trip", "", 0, 1e9},
         {"pcie_bandwidth", ParamType::Bandwidth, "\"7.88GB/s\"", "PCIe link bandwidth",
@@ -167,7 +209,7 @@ const ParamTable kWorkloadTable{
          "", "sequential|random|ring"},
         {"access_size", ParamType::Bytes, "64", "bytes per DMA (power of two, at most 4 KiB)", "chosen", "", 1, 4096},
         {"op", ParamType::Enum, "\"read\"", "DMA direction", "", "read|write"},
-        {"rate", ParamType::Rate, nullptr, "open loop: DMAs per second (give rate or outstanding)", ""},
+        {"rate", ParamType::Rate, nullptr, "open loop: DMAs per second (give rate or outstanding)", "", "", 1e-3, 1e15},
         {"outstanding", ParamType::Int, nullptr, "closed loop: DMAs in flight (give rate or outstanding)", "", "", 1,
          65536},
         {"start", ParamType::Ns, "0", "time of the first DMA", ""},
@@ -184,7 +226,7 @@ const ParamTable kInvalidationTable{
          "flush: caches only; zap: unmap (page absent until faulted back; faultable domains only); "
          "remap: unmap, and map at another host PA once the invalidation completed",
          "", "flush|zap|remap"},
-        {"rate", ParamType::Rate, nullptr, "events per second", ""},
+        {"rate", ParamType::Rate, nullptr, "events per second", "", "", 1e-3, 1e15},
         {"region_base", ParamType::Bytes, "0", "first IOVA the events pick from", ""},
         {"region_size", ParamType::Bytes, "0", "bytes the events pick from (0: all of the domain)", ""},
         {"range_size", ParamType::Bytes, "\"4KiB\"", "bytes per event (power of two, aligned); kind page means 4KiB",
@@ -259,7 +301,56 @@ const char* pattern_name(Pattern p) {
   return "?";
 }
 
+PinPlan pin_plan(const Scenario& sc, size_t domain_index) {
+  const DomainSpec& d = sc.domains[domain_index];
+  PinPlan plan;
+  plan.effective = d.policy;
+  if (d.policy == Policy::kAllowList) {
+    bool all_tolerant = true;
+    for (const DeviceSpec& dev : sc.devices) {
+      if (dev.domain_index != domain_index) continue;
+      for (const PathSpec& p : dev.paths) all_tolerant = all_tolerant && dev.pri && p.fault_tolerant;
+    }
+    plan.effective = all_tolerant ? Policy::kFaultAll : Policy::kPinAll;
+  }
+  if (plan.effective == Policy::kPinAll) {
+    plan.bytes = d.memory_bytes;
+    return plan;
+  }
+  if (plan.effective == Policy::kPinIntolerantPaths) {
+    std::vector<std::pair<uint64_t, uint64_t>> r;
+    for (const DeviceSpec& dev : sc.devices) {
+      if (dev.domain_index != domain_index) continue;
+      for (const PathSpec& p : dev.paths) {
+        if (dev.pri && p.fault_tolerant) continue;
+        const uint64_t lo = p.workload.region_base & ~0xFFFULL;
+        const uint64_t hi = (p.workload.region_base + p.workload.region_bytes + 0xFFF) & ~0xFFFULL;
+        r.emplace_back(lo, hi);
+      }
+    }
+    std::sort(r.begin(), r.end());
+    for (const auto& [lo, hi] : r) {
+      if (!plan.ranges.empty() && lo <= plan.ranges.back().second)
+        plan.ranges.back().second = std::max(plan.ranges.back().second, hi);
+      else
+        plan.ranges.emplace_back(lo, hi);
+    }
+    for (const auto& [lo, hi] : plan.ranges) plan.bytes += hi - lo;
+  }
+  return plan;
+}
+
 const char* domain_kind_name(DomainKind k) { return k == DomainKind::kPinned ? "pinned" : "shared_tdp"; }
+
+const char* policy_name(Policy p) {
+  switch (p) {
+    case Policy::kPinAll: return "pin_all";
+    case Policy::kFaultAll: return "fault_all";
+    case Policy::kPinIntolerantPaths: return "pin_intolerant_paths";
+    case Policy::kAllowList: return "allow_list";
+  }
+  return "?";
+}
 
 Scenario parse_scenario(const json& doc, const std::string& file) {
   Scenario sc;
@@ -290,6 +381,11 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
     sc.host.cores = u32(r.integer("cores"));
     sc.host.memory_latency_ns = r.ns("memory_latency");
     sc.host.irq_latency_ns = r.ns("irq_latency");
+    sc.host.memory_bytes = r.bytes("memory");
+    sc.host.free_target_bytes = r.bytes("free_target");
+    sc.host.swap_read_bytes_per_s = r.bandwidth_bytes_per_s("swap_read_bandwidth");
+    sc.host.swap_write_bytes_per_s = r.bandwidth_bytes_per_s("swap_write_bandwidth");
+    sc.host.swap_latency_ns = r.ns("swap_latency");
   }
   {
     const json& j = sub(doc, "iommu");
@@ -302,6 +398,7 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
     sc.iommu.inv_queue_depth = u32(r.integer("inv_queue_depth"));
     sc.iommu.inv_desc_ns = r.ns("inv_desc");
     sc.iommu.inv_wait_ns = r.ns("inv_wait");
+    sc.iommu.prq_overflow = r.enumeration("prq_overflow") == "drop" ? PrqOverflow::kDrop : PrqOverflow::kAutoSuccess;
     sc.iommu.iotlb = read_tlb(ObjReader(sub(j, "iotlb"), "/iommu/iotlb", file, kIotlbTable));
     ObjReader w(sub(j, "walk_cache"), "/iommu/walk_cache", file, kWalkCacheTable);
     sc.iommu.walk_cache.entries = u32(w.integer("entries"));
@@ -350,8 +447,25 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
     d.resident_fraction = r.real("resident_fraction");
     d.pin_ns_per_4k = r.ns("pin_cost_per_4k");
     d.fault_ns = r.ns("fault_cost");
-    if (d.kind == DomainKind::kPinned && r.has("resident_fraction"))
-      r.fail("resident_fraction", "expected no resident_fraction on a pinned domain (all of it is resident)");
+    d.major_fault_ns = r.ns("major_fault_cost");
+    const std::string pol = r.enumeration("policy");
+    d.policy = pol == "pin_all"                ? Policy::kPinAll
+               : pol == "pin_intolerant_paths" ? Policy::kPinIntolerantPaths
+               : pol == "allow_list"           ? Policy::kAllowList
+                                               : Policy::kFaultAll;
+    d.vcpu_touch_rate_per_s = r.rate_per_s("vcpu_touch_rate");
+    d.vcpus = u32(r.integer("vcpus"));
+    d.migration_rate_per_s = r.rate_per_s("migration_rate");
+    d.migration_copy_ns = r.ns("migration_copy");
+    d.dirty_log_interval_ns = r.ns("dirty_log_interval");
+    d.dirty_log_start_ns = r.ns("dirty_log_start");
+    if (d.kind == DomainKind::kPinned) {
+      for (const char* k : {"resident_fraction", "policy", "vcpu_touch_rate", "vcpus", "migration_rate", "dirty_log_interval"})
+        if (r.has(k)) r.fail(k, std::string("expected no ") + k + " on a pinned domain (all of it is pinned)");
+      d.policy = Policy::kPinAll;
+    }
+    if (d.kind == DomainKind::kSharedTdp && d.memory_bytes > (1ULL << 40))
+      r.fail("memory", "expected at most 1TiB for a shared_tdp domain (moved pages use the upper half of its window)");
     sc.domains.push_back(d);
   }
 
@@ -376,6 +490,11 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
     dev.pri_outstanding = u32(r.integer("pri_outstanding"));
     dev.atc_lookup_ns = r.ns("atc_lookup");
     dev.atc_inv_ns = r.ns("atc_inv");
+    const std::string ia = r.enumeration("intolerant_fault");
+    dev.intolerant = ia == "drop" ? IntolerantAction::kDrop : ia == "stall" ? IntolerantAction::kStall : IntolerantAction::kAbort;
+    dev.reset_ns = r.ns("reset_cost");
+    dev.pri_timeout_ns = r.ns("pri_timeout");
+    dev.pri_backoff_ns = r.ns("pri_retry_backoff");
     dev.pcie_latency_ns = r.ns("pcie_latency");
     dev.pcie_bandwidth_bytes_per_s = r.bandwidth_bytes_per_s("pcie_bandwidth");
     dev.atc = read_tlb(ObjReader(sub(devices[i], "atc"), p + "/atc", file, kAtcTable));
@@ -462,6 +581,20 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
     inv.batch_timeout_ns = r.ns("batch_timeout");
     sc.invalidations.push_back(inv);
   }
+
+  // Pinned memory can never be reclaimed: it must fit in host RAM.
+  uint64_t pinned = 0;
+  std::string who;
+  for (size_t i = 0; i < sc.domains.size(); ++i) {
+    const PinPlan plan = pin_plan(sc, i);
+    pinned += plan.bytes;
+    if (plan.bytes) who += (who.empty() ? "" : ", ") + sc.domains[i].name + " " + std::to_string(plan.bytes);
+  }
+  if (pinned > sc.host.memory_bytes)
+    throw InputError(file, "/host/memory",
+                     "expected host memory of at least the pinned guest memory (" + std::to_string(pinned) +
+                         " bytes: " + who + "), found " + std::to_string(sc.host.memory_bytes) +
+                         "; pinned memory is never reclaimed, so it cannot be overcommitted");
   return sc;
 }
 
@@ -475,6 +608,18 @@ const char* inv_kind_name(InvKind k) {
   }
   return "?";
 }
+
+namespace {
+std::vector<std::string> split_pointer(const std::string& ptr) {
+  std::vector<std::string> tokens;
+  json::json_pointer jp(ptr);
+  while (!jp.empty()) {
+    tokens.insert(tokens.begin(), jp.back());
+    jp.pop_back();
+  }
+  return tokens;
+}
+}  // namespace
 
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
   std::ifstream in(path);
@@ -503,12 +648,22 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
     } catch (const json::exception& e) {
       throw InputError(path, ptr, std::string("--set: not a valid JSON pointer: ") + e.what());
     }
-    const json::json_pointer parent = jp.parent_pointer();
-    if (!doc.contains(parent) || !(doc[parent].is_object() || doc[parent].is_array()))
-      throw InputError(path, ptr, "--set: expected an existing object or array at " + parent.to_string());
-    if (doc[parent].is_array() && !doc.contains(jp))
-      throw InputError(path, ptr, "--set: expected an existing array element");
-    doc[jp] = value;
+    // Missing objects on the way are created (/engine/quantum=5us with no engine block); an
+    // array element must already exist, and nothing on the way may be a string or number.
+    json::json_pointer at;
+    for (const std::string& token : split_pointer(ptr)) {
+      if (doc.contains(at) && !doc[at].is_object() && !doc[at].is_array())
+        throw InputError(path, ptr, "--set: expected an object or array at " + at.to_string() + ", found " +
+                                        describe_json(doc[at]));
+      if (doc.contains(at) && doc[at].is_array() && !doc.contains(at / token))
+        throw InputError(path, ptr, "--set: expected an existing array element at " + (at / token).to_string());
+      at /= token;
+    }
+    try {
+      doc[jp] = value;
+    } catch (const json::exception& e) {
+      throw InputError(path, ptr, std::string("--set: cannot set this pointer: ") + e.what());
+    }
   }
   return parse_scenario(doc, path);
 }

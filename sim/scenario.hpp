@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/cache/tlb.hpp"
@@ -13,6 +14,17 @@ namespace iopf {
 
 enum class Pattern : uint8_t { kSequential, kRandom, kRing };
 enum class DomainKind : uint8_t { kPinned, kSharedTdp };
+// What a shared-TDP domain pins (seed 000's options).
+enum class Policy : uint8_t {
+  kPinAll,              // classic VFIO: everything pinned and mapped
+  kFaultAll,            // naive shared TDP: nothing pinned, everything faults in
+  kPinIntolerantPaths,  // pin (pre-fault) what paths that cannot fault touch; fault the rest
+  kAllowList,           // fault only if every attached device tolerates faults on every path
+};
+const char* policy_name(Policy p);
+// What a path that cannot fault does when it meets an absent page.
+enum class IntolerantAction : uint8_t { kAbort, kDrop, kStall };
+enum class PrqOverflow : uint8_t { kAutoSuccess, kDrop };
 
 struct WorkloadSpec {
   uint64_t region_base = 0;  // IOVA
@@ -42,6 +54,10 @@ struct DeviceSpec {
   TlbGeometry atc;
   uint64_t atc_lookup_ns = 0;
   uint64_t atc_inv_ns = 0;  // device work per ATS Invalidate Request
+  IntolerantAction intolerant = IntolerantAction::kAbort;
+  uint64_t reset_ns = 0;          // device reset after a stall
+  uint64_t pri_timeout_ns = 0;    // no PRG response by then: the request was lost, retry
+  uint64_t pri_backoff_ns = 0;    // wait before re-sending a page request
   uint64_t pcie_latency_ns = 0;         // one way, device <-> root complex
   double pcie_bandwidth_bytes_per_s = 0;
   std::vector<PathSpec> paths;
@@ -56,6 +72,14 @@ struct DomainSpec {
   double resident_fraction = 0;
   uint64_t pin_ns_per_4k = 0;
   uint64_t fault_ns = 0;      // host work to make one absent page present (minor fault)
+  uint64_t major_fault_ns = 0;  // extra host work of a major fault (besides the swap-in I/O)
+  Policy policy = Policy::kFaultAll;
+  double vcpu_touch_rate_per_s = 0;   // guest vCPU accesses to random pages, all vCPUs
+  uint32_t vcpus = 1;
+  double migration_rate_per_s = 0;    // page migrations (compaction, NUMA balancing)
+  uint64_t migration_copy_ns = 0;
+  uint64_t dirty_log_interval_ns = 0; // write-protect cycle of dirty logging (0: off)
+  uint64_t dirty_log_start_ns = 0;
 };
 
 enum class InvKind : uint8_t { kPage, kRange, kDomain, kPasid, kGlobal };
@@ -100,12 +124,18 @@ struct IommuSpec {
   uint32_t inv_queue_depth = 0;     // invalidation queue descriptors
   uint64_t inv_desc_ns = 0;         // IOMMU work per IOTLB/walk-cache invalidation descriptor
   uint64_t inv_wait_ns = 0;         // wait descriptor: completion write after all before it
+  PrqOverflow prq_overflow = PrqOverflow::kAutoSuccess;
 };
 
 struct HostSpec {
   uint32_t cores = 0;
   uint64_t memory_latency_ns = 0;  // DRAM access behind the root complex
   uint64_t irq_latency_ns = 0;     // page request interrupt to the fault handler running
+  uint64_t memory_bytes = 0;       // host RAM for guest memory
+  uint64_t free_target_bytes = 0;  // reclaim keeps this much free
+  double swap_read_bytes_per_s = 0;
+  double swap_write_bytes_per_s = 0;
+  uint64_t swap_latency_ns = 0;
 };
 
 struct EngineSpec {
@@ -127,6 +157,14 @@ struct Scenario {
   std::vector<DeviceSpec> devices;
   std::vector<InvalidationSpec> invalidations;
 };
+
+// What a domain pins, decided by its policy and the devices attached to it.
+struct PinPlan {
+  Policy effective = Policy::kFaultAll;  // allow_list resolves to pin_all or fault_all
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;  // pin_intolerant_paths: merged, 4 KiB-aligned
+  uint64_t bytes = 0;
+};
+PinPlan pin_plan(const Scenario& sc, size_t domain_index);
 
 // Reads, applies overrides ("/pointer=value", value parsed as JSON or else taken as a
 // string) and validates. Throws InputError naming the file and JSON pointer.

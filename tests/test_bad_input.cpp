@@ -32,6 +32,8 @@ struct Case {
   const char* pointer;  // must appear in the error message
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.label; }
+
 std::string write_temp(const json& j, const std::string& stem) {
   const std::string path = temp_path(stem + ".json");
   std::ofstream(path) << j.dump(2);
@@ -100,6 +102,12 @@ const Case kCases[] = {
     {"workload_outside_domain", [](json& j) { j["devices"][0]["paths"][0]["workload"]["region_base"] = "1GiB"; }, "/devices/0/paths/0/workload/region_size"},
     {"workload_op", [](json& j) { j["devices"][0]["paths"][0]["workload"]["op"] = "readwrite"; }, "/devices/0/paths/0/workload/op"},
     {"comment_type", [](json& j) { j["comment"] = 42; }, "/comment"},
+    {"pinned_overcommit", [](json& j) { j["domains"][0]["kind"] = "pinned"; j["host"]["memory"] = "512MiB"; }, "/host/memory"},
+    {"pin_all_overcommit", [](json& j) { j["domains"][0]["policy"] = "pin_all"; j["host"]["memory"] = "512MiB"; }, "/host/memory"},
+    {"allow_list_overcommit", [](json& j) { j["domains"][0]["policy"] = "allow_list"; j["devices"][0]["paths"][0]["fault_tolerant"] = false; j["host"]["memory"] = "512MiB"; }, "/host/memory"},
+    {"policy_on_pinned", [](json& j) { j["domains"][0]["kind"] = "pinned"; j["domains"][0]["policy"] = "fault_all"; }, "/domains/0/policy"},
+    {"intolerant_action", [](json& j) { j["devices"][0]["intolerant_fault"] = "explode"; }, "/devices/0/intolerant_fault"},
+    {"prq_overflow_mode", [](json& j) { j["iommu"]["prq_overflow"] = "panic"; }, "/iommu/prq_overflow"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Cases, BadInput, ::testing::ValuesIn(kCases),

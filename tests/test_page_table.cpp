@@ -24,6 +24,14 @@ class Reference {
   void map(uint64_t va, uint64_t pa, uint64_t len, bool w) {
     for (uint64_t off = 0; off < len; off += 4096) pages_[(va + off) >> 12] = RefPage{(pa + off) >> 12, w};
   }
+  uint64_t write_protect(uint64_t va, uint64_t len) {
+    uint64_t n = 0;
+    for (auto it = pages_.lower_bound(va >> 12), hi = pages_.lower_bound((va + len) >> 12); it != hi; ++it) {
+      n += it->second.writable ? 4096 : 0;
+      it->second.writable = false;
+    }
+    return n;
+  }
   uint64_t unmap(uint64_t va, uint64_t len) {
     auto lo = pages_.lower_bound(va >> 12), hi = pages_.lower_bound((va + len) >> 12);
     uint64_t n = static_cast<uint64_t>(std::distance(lo, hi));
@@ -100,6 +108,11 @@ TEST_P(FormatTest, RandomMapUnmapWalkMatchesReference) {
       const bool w = rng.below(4) != 0;
       pt->map(va, pa, len, 30, w);
       ref.map(va, pa, len, w);
+    } else if (rng.below(100) < 15) {
+      // Write-protect from anywhere: splits large leaves at the edges.
+      uint64_t pva = va + (rng.below(len >> 12) << 12);
+      uint64_t plen = std::min<uint64_t>((1 + rng.below(600)) << 12, kSpace - pva);
+      ASSERT_EQ(pt->write_protect(pva, plen), ref.write_protect(pva, plen)) << "bytes protected at op " << op;
     } else {
       // Unmaps start anywhere, so they split large leaves.
       uint64_t uva = va + (rng.below(len >> 12) << 12);

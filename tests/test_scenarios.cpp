@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+
 #include "cli_helpers.hpp"
 
 using nlohmann::json;
@@ -215,4 +217,134 @@ TEST(Invalidation, CheckerCatchesABrokenBatchRule) {
   const json j = json::parse(slurp(report));
   EXPECT_GT(j["checks"]["stale_translation_uses"].get<uint64_t>(), 0u);
   std::remove(report.c_str());
+}
+
+// --- Memory pressure, partial fault tolerance, PRI in full (issue 4). ---
+
+TEST(PartialReclaim, FaultAllDropsOnThePathThatCannotFault) {
+  const json r = run_report(scenario("nic-partial-reclaim-fault-all.json"));
+  check_invariants(r);
+  const json& nic = r["devices"][0];
+  const json* ring = path_named(nic, "rx_ring");
+  const json* payload = path_named(nic, "rx_payload");
+  EXPECT_GT((*ring)["dma"]["failed"].get<uint64_t>(), 0u);
+  EXPECT_EQ((*ring)["dma"]["failed_by"]["dropped"].get<uint64_t>(), (*ring)["dma"]["failed"].get<uint64_t>());
+  EXPECT_EQ((*payload)["dma"]["failed"].get<uint64_t>(), 0u);
+  EXPECT_GT((*payload)["page_requests"].get<uint64_t>(), 0u);
+  const json& dom = r["domains"][0];
+  EXPECT_GT(dom["invalidations_by_reason"]["reclaim"]["count"].get<uint64_t>(), 0u);
+  EXPECT_GT(dom["swapped_bytes"].get<uint64_t>(), 0u);
+  EXPECT_GT(dom["major_faults"].get<uint64_t>(), 0u);
+  EXPECT_EQ(dom["pinned_bytes"].get<uint64_t>(), 0u);
+  EXPECT_LE(r["host"]["max_used_bytes"].get<uint64_t>(), (64ull << 20) + (1ull << 20));  // RAM + one THP/batch slack
+  EXPECT_EQ(r["checks"]["stale_translation_uses"].get<uint64_t>(), 0u);
+}
+
+TEST(PartialReclaim, PinIntolerantPathsNeverFailsThereAndStillFaultsElsewhere) {
+  const json r = run_report(scenario("nic-partial-reclaim-pin-intolerant.json"));
+  check_invariants(r);
+  const json& nic = r["devices"][0];
+  EXPECT_EQ(path_named(nic, "rx_ring")->at("dma")["failed"].get<uint64_t>(), 0u);
+  EXPECT_EQ(path_named(nic, "rx_payload")->at("dma")["failed"].get<uint64_t>(), 0u);
+  EXPECT_GT(path_named(nic, "rx_payload")->at("page_requests").get<uint64_t>(), 0u);
+  const json& dom = r["domains"][0];
+  EXPECT_EQ(dom["pinned_bytes"].get<uint64_t>(), 64u << 10);  // just the ring
+  EXPECT_GT(dom["invalidations_by_reason"]["reclaim"]["count"].get<uint64_t>(), 0u);
+  EXPECT_EQ(r["checks"]["stale_translation_uses"].get<uint64_t>(), 0u);
+}
+
+TEST(Pri, SmallPrqOverflowsAndTheDeviceRecovers) {
+  for (const char* mode : {"auto_success", "drop"}) {
+    const json r = run_report(scenario("sva-accelerator.json"),
+                              std::string("--set /iommu/prq_depth=2 --set /iommu/prq_overflow=") + mode);
+    check_invariants(r);
+    const json& prq = r["iommu"]["prq"];
+    const json& pri = r["devices"][0]["pri"];
+    EXPECT_GT(prq["overflows"].get<uint64_t>(), 0u) << mode;
+    EXPECT_LE(prq["max_depth"].get<uint64_t>(), 2u) << mode;
+    EXPECT_GT(pri["retries"].get<uint64_t>(), 0u) << mode;
+    EXPECT_EQ(r["devices"][0]["dma"]["failed"].get<uint64_t>(), 0u) << mode;  // every DMA got its page
+    if (std::string(mode) == "drop") EXPECT_GT(pri["timeouts"].get<uint64_t>(), 0u);
+    else EXPECT_EQ(prq["auto_responses"].get<uint64_t>(), prq["overflows"].get<uint64_t>());
+  }
+}
+
+TEST(Pri, ParallelFaultsFillThePrqUpToTheOutstandingAllocation) {
+  const json r = run_report(scenario("sva-accelerator.json"));
+  check_invariants(r);
+  EXPECT_EQ(r["iommu"]["prq"]["max_depth"].get<uint64_t>(), 8u);  // eight queues, each stalled on one fault
+  const json limited = run_report(scenario("sva-accelerator.json"), "--set /devices/0/pri_outstanding=3");
+  EXPECT_EQ(limited["iommu"]["prq"]["max_depth"].get<uint64_t>(), 3u);
+  EXPECT_GT(r["host"]["device_faults"]["minor"].get<uint64_t>(), 1000u);
+  EXPECT_EQ(r["host"]["device_faults"]["major"].get<uint64_t>(), 0u);
+  EXPECT_GT(r["host"]["fault_cpu_ns"].get<uint64_t>(), 0u);
+}
+
+TEST(Policies, NvmeWithoutPriNeedsPinning) {
+  const json pinned = run_report(scenario("nvme-no-pri.json"));  // allow_list -> pin_all
+  check_invariants(pinned);
+  EXPECT_EQ(pinned["domains"][0]["effective_policy"], "pin_all");
+  EXPECT_EQ(pinned["devices"][0]["dma"]["failed"].get<uint64_t>(), 0u);
+  const json faulting = run_report(scenario("nvme-no-pri.json"), "--set /domains/0/policy=fault_all");
+  check_invariants(faulting);
+  const json& dma = faulting["devices"][0]["dma"];
+  EXPECT_GT(dma["failed"].get<uint64_t>(), 0u);
+  EXPECT_EQ(dma["failed_by"]["aborted"].get<uint64_t>(), dma["failed"].get<uint64_t>());
+  EXPECT_EQ(faulting["devices"][0]["pri"]["requests"].get<uint64_t>(), 0u);
+  // stall: the path stops until a device reset, so far fewer DMAs get issued.
+  const json stall = run_report(scenario("nvme-no-pri.json"),
+                                "--set /domains/0/policy=fault_all --set /devices/0/intolerant_fault=stall "
+                                "--set /devices/0/reset_cost=1ms");
+  EXPECT_GT(stall["devices"][0]["resets"].get<uint64_t>(), 0u);
+  EXPECT_LT(stall["devices"][0]["dma"]["issued"].get<uint64_t>(), dma["issued"].get<uint64_t>());
+}
+
+TEST(Policies, OneTibStartUpAndMemory) {
+  const json r = run_report(scenario("pinned-vs-faultable-1tib.json"));
+  check_invariants(r);
+  const json& pinned = r["domains"][0];
+  const json& faultable = r["domains"][1];
+  EXPECT_EQ(pinned["pinned_bytes"].get<uint64_t>(), 1ull << 40);
+  EXPECT_EQ(pinned["setup_ns"].get<uint64_t>(), (1ull << 40) / 4096 * 1030);  // ~277 s
+  EXPECT_EQ(faultable["pinned_bytes"].get<uint64_t>(), 0u);
+  EXPECT_EQ(faultable["setup_ns"].get<uint64_t>(), 0u);
+  EXPECT_LT(faultable["resident_bytes"].get<uint64_t>(), 40ull << 30);  // ~2% plus what the NIC faulted in
+  EXPECT_GT(faultable["resident_bytes"].get<uint64_t>(), 10ull << 30);
+  EXPECT_LT(pinned["pt_bytes"].get<uint64_t>(), faultable["pt_bytes"].get<uint64_t>());  // 1 GiB leaves
+}
+
+TEST(Checker, RandomizedStressLeavesNoStaleTranslation) {
+  // Reclaim over 2 MiB THPs (splits), migration, dirty logging, vCPU touches and devices with
+  // every kind of path, over several seeds.
+  const std::string file = temp_path("stress.json");
+  std::ofstream(file) << R"({
+    "schema": "iopfsim.scenario/1", "name": "stress", "duration": "3ms",
+    "host": {"memory": "48MiB", "free_target": "2MiB", "cores": 2},
+    "domains": [{"name": "vm", "kind": "shared_tdp", "memory": "64MiB", "page_size": "2MiB",
+                 "resident_fraction": 1.0, "vcpu_touch_rate": "100kops", "migration_rate": "50kops",
+                 "dirty_log_interval": "500us", "dirty_log_start": "200us"}],
+    "devices": [
+      {"name": "nic", "domain": "vm", "ats": true, "pri": true, "intolerant_fault": "drop",
+       "paths": [
+         {"name": "ring", "workload": {"region_base": "1MiB", "region_size": "64KiB", "pattern": "ring", "rate": "2Mpps"}},
+         {"name": "buf", "fault_tolerant": true,
+          "workload": {"region_base": "8MiB", "region_size": "24MiB", "pattern": "random", "access_size": "1KiB",
+                       "op": "write", "rate": "2Mpps"}}]},
+      {"name": "dma", "domain": "vm",
+       "paths": [{"name": "copy", "workload": {"region_base": "32MiB", "region_size": "16MiB", "pattern": "random",
+                                               "access_size": "512B", "op": "read", "outstanding": 8}}]}]
+  })";
+  uint64_t reasons[4] = {0, 0, 0, 0};
+  for (int seed = 1; seed <= 4; ++seed) {
+    const json r = run_report(file, "--seed " + std::to_string(seed));
+    check_invariants(r);
+    EXPECT_EQ(r["checks"]["stale_translation_uses"].get<uint64_t>(), 0u) << "seed " << seed;
+    EXPECT_GT(r["checks"]["uses_checked"].get<uint64_t>(), 10000u);
+    const json& by = r["domains"][0]["invalidations_by_reason"];
+    int k = 0;
+    for (const char* reason : {"reclaim", "thp_split", "migration", "dirty_log"})
+      reasons[k++] += by[reason]["count"].get<uint64_t>();
+  }
+  for (uint64_t n : reasons) EXPECT_GT(n, 0u);  // every reason was exercised
+  std::remove(file.c_str());
 }

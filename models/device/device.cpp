@@ -1,6 +1,7 @@
 #include "models/device/device.hpp"
 
 #include <cmath>
+#include <algorithm>
 #include <limits>
 
 namespace iopf {
@@ -66,9 +67,47 @@ bool Path::issue_one() {
   return do_dma(due, issue, next_address());
 }
 
+void Path::fail_pending(uint64_t now_ns) {
+  stalled_ = false;
+  ready_ns_ = now_ns;
+  ++dma_.failed;
+  ++dma_.pri_failed;
+  if (!period_ps_) slots_.push(now_ns);
+}
+
+bool Path::on_fault(uint64_t due_ns, uint64_t t, uint64_t va) {
+  Device& d = *dev_;
+  const bool write = spec_.workload.write;
+  if (d.spec().pri && spec_.fault_tolerant) {
+    pending_ = PendingFault{va, write, due_ns, t};
+    stalled_ = true;  // until resume() or fail_pending()
+    return false;
+  }
+  ++dma_.failed;
+  ++d.failed_untranslatable;
+  uint64_t free_at = t;
+  switch (d.spec().intolerant) {
+    case IntolerantAction::kAbort: ++dma_.aborted; break;
+    case IntolerantAction::kDrop: ++dma_.dropped; break;
+    case IntolerantAction::kStall:
+      ++dma_.stalled;
+      ++d.resets;
+      free_at = t + d.spec().reset_ns;
+      ready_ns_ = std::max(ready_ns_, free_at);  // nothing issues until the reset is over
+      d.atc().clear();                           // a reset empties the ATC
+      break;
+  }
+  if (!period_ps_) slots_.push(free_at);
+  return true;
+}
+
 bool Path::resume(uint64_t now_ns) {
   ready_ns_ = now_ns;
   stalled_ = false;
+  // After a PRG response the device translates again: its ATC must not answer from a
+  // read-only or stale entry for this page.
+  const uint64_t page = pending_.va & ~0xFFFULL;
+  dev_->atc().invalidate(InvFilter{dev_->asid(), ~0ULL, page, page + 4096});
   // The retried DMA keeps its original due time, so its latency includes the fault.
   return do_dma(pending_.scheduled_ns, now_ns, pending_.va);
 }
@@ -86,35 +125,21 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va) {
   if (d.spec().ats) {
     t += d.spec().atc_lookup_ns;
     TlbHit h;
-    if (d.atc().lookup(d.asid(), va, &h)) {
+    if (d.atc().lookup(d.asid(), va, &h) && (h.writable || !w.write)) {
       pa = h.pa;
     } else {
       ++d.ats_requests;
       const Xlate x = mmu.translate(dom, d.spec().pasid, va);
       t += 2 * tm.pcie_latency_ns + tm.ats_translation_ns + mmu.latency_ns(x);
-      if (!x.present) {
-        if (d.spec().pri && spec_.fault_tolerant) {
-          pending_ = PendingFault{va, due_ns, t};
-          stalled_ = true;  // until resume()
-          return false;
-        }
-        ++dma_.failed;
-        ++d.failed_untranslatable;
-        if (!period_ps_) slots_.push(t);
-        return true;
-      }
+      if (!x.present || (w.write && !x.writable)) return on_fault(due_ns, t, va);
       d.atc().insert(d.asid(), va, x.pa, x.page_lg2, x.writable);
       pa = x.pa;
     }
   } else {
     const Xlate x = mmu.translate(dom, d.spec().pasid, va);
     untranslated_ns = mmu.latency_ns(x);
-    if (!x.present) {  // no ATS, so no PRI: an unrecoverable DMA fault
-      ++dma_.failed;
-      ++d.failed_untranslatable;
-      if (!period_ps_) slots_.push(t + tm.pcie_latency_ns + untranslated_ns);
-      return true;
-    }
+    // No ATS, so no PRI: an unrecoverable DMA fault, handled as the device's intolerant_fault.
+    if (!x.present || (w.write && !x.writable)) return on_fault(due_ns, t + tm.pcie_latency_ns + untranslated_ns, va);
     pa = x.pa;
   }
   if (t > d.max_use_ns) d.max_use_ns = t;

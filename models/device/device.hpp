@@ -33,7 +33,11 @@ namespace iopf {
 struct DmaCounters {
   uint64_t issued = 0;
   uint64_t completed = 0;
-  uint64_t failed = 0;
+  uint64_t failed = 0;   // = aborted + dropped + stalled + pri_failed
+  uint64_t aborted = 0;  // could not fault: the DMA failed, its data is lost
+  uint64_t dropped = 0;  // could not fault: the packet was dropped, the path went on
+  uint64_t stalled = 0;  // could not fault: the path stopped until a device reset
+  uint64_t pri_failed = 0;  // the PRG response was Invalid or Failure
   uint64_t bytes = 0;
   Histogram latency_ns;
 };
@@ -43,6 +47,7 @@ class Device;
 // A fault the inline pipeline cannot resolve itself: the path must ask the host.
 struct PendingFault {
   uint64_t va = 0;
+  bool write = false;
   uint64_t scheduled_ns = 0;  // when the DMA was due (latency counts from here)
   uint64_t detected_ns = 0;   // when the device learned the page is absent
 };
@@ -67,6 +72,8 @@ class Path {
   // After the PRG response arrived at now_ns: retries the pending DMA. False when the
   // retry faulted again (the page went away meanwhile); pending() then holds the new fault.
   bool resume(uint64_t now_ns);
+  // The PRG response said Invalid or Failure: the pending DMA fails; the path goes on.
+  void fail_pending(uint64_t now_ns);
 
   const PathSpec& spec() const { return spec_; }
   const DmaCounters& dma() const { return dma_; }
@@ -82,6 +89,9 @@ class Path {
   bool do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va);
   void take_slot(uint64_t* due);
   void complete(uint64_t due_ns, uint64_t done_ns);
+  // A DMA met an absent or read-only page at t: wait for a page request, or fail as the
+  // device's intolerant_fault says. Returns false when the path now waits.
+  bool on_fault(uint64_t due_ns, uint64_t t, uint64_t va);
 
   PathSpec spec_;
   Device* dev_;
@@ -137,6 +147,13 @@ class Device {
   // Invalidate Completion (and VT-d's drain for untranslated DMA) waits until then.
   uint64_t max_use_ns = 0;
   Checker* checker = nullptr;  // set when the checker is on
+  uint64_t resets = 0;             // device resets after stalls
+  uint64_t pri_outstanding = 0;    // page requests in flight now
+  uint64_t pri_retries = 0;        // page requests sent again (timeout, or faulted again after Success)
+  uint64_t pri_timeouts = 0;
+  uint64_t pri_responses[3] = {};  // Success, Invalid, Failure
+  Histogram fault_latency_minor_ns;
+  Histogram fault_latency_major_ns;
 
  private:
   DeviceSpec spec_;

@@ -1,75 +1,194 @@
 #include "models/domain/domain.hpp"
 
+#include <algorithm>
+
 namespace iopf {
 
 namespace {
 unsigned lg2(uint64_t v) { return 63 - __builtin_clzll(v); }
 }  // namespace
 
-Domain::Domain(const DomainSpec& spec, uint32_t id) : spec_(spec), table_(make_page_table(spec.format)) {
+Domain::Domain(const DomainSpec& spec, uint32_t id)
+    : spec_(spec), table_(make_page_table(spec.format)), effective_policy_(spec.policy) {
   view_.id = id;
   view_.table = table_.get();
   // Each domain's guest memory sits in its own 2 TiB window of host physical memory, below
   // the page-table arena at 2^47, so translations of different domains never alias.
   hpa_base_ = static_cast<uint64_t>(id) << 41;
-  if (spec_.kind == DomainKind::kSharedTdp) fault_page_lg2_ = spec_.page_bytes ? lg2(spec_.page_bytes) : 12;
+  fault_page_lg2_ = spec_.page_bytes ? lg2(spec_.page_bytes) : 12;
 }
 
-void Domain::setup(Rng& rng) {
-  if (spec_.kind == DomainKind::kPinned) {
-    const unsigned max_lg2 = spec_.page_bytes ? lg2(spec_.page_bytes) : 30;
-    table_->map(0, hpa_base_, spec_.memory_bytes, max_lg2, true);
-    pinned_bytes_ = resident_bytes_ = spec_.memory_bytes;
-    setup_ns_ = spec_.memory_bytes / 4096 * spec_.pin_ns_per_4k;
-    return;
-  }
-  if (spec_.resident_fraction <= 0) return;
-  const uint64_t page = 1ULL << fault_page_lg2_;
-  const uint64_t pages = spec_.memory_bytes / page;
-  for (uint64_t p = 0; p < pages; ++p) {
-    if (rng.unit() < spec_.resident_fraction) {
-      table_->map(p * page, hpa_base_ + p * page, page, fault_page_lg2_, true);
-      resident_bytes_ += page;
-    }
-  }
+uint64_t Domain::pinned_request_bytes() const {
+  if (effective_policy_ == Policy::kPinAll) return spec_.memory_bytes;
+  uint64_t b = 0;
+  for (const auto& [lo, hi] : pinned_) b += hi - lo;
+  return b;
 }
 
-bool Domain::fault_in(uint64_t va) {
-  const uint64_t page = 1ULL << fault_page_lg2_;
-  const uint64_t base = va & ~(page - 1);
-  WalkOut o;
-  table_->walk(base, &o);
-  if (o.present) return false;
-  if (moves_.empty()) {
-    table_->map(base, hpa_base_ + base, page, fault_page_lg2_, true);
-  } else {
-    for (uint64_t off = 0; off < page; off += 4096) table_->map(base + off, frame_of(base + off), 4096, 12, true);
-  }
-  resident_bytes_ += page;
-  ++faults_resolved_;
-  return true;
+bool Domain::is_pinned(uint64_t gpa) const {
+  if (effective_policy_ == Policy::kPinAll) return true;
+  for (const auto& [lo, hi] : pinned_)
+    if (gpa >= lo && gpa < hi) return true;
+  return false;
 }
 
 uint64_t Domain::frame_of(uint64_t gpa) const {
   // A page taken away comes back in another frame: frames alternate between the lower and
-  // upper TiB of the domain's window at each zap, so a stale translation has a wrong PA.
+  // upper TiB of the domain's window at each move, so a stale translation has a wrong PA.
   auto it = moves_.find(gpa >> 12);
   const bool upper = it != moves_.end() && (it->second & 1);
   return hpa_base_ + gpa + (upper ? (1ULL << 40) : 0);
 }
 
-uint64_t Domain::zap(uint64_t va, uint64_t len) {
-  const uint64_t removed = table_->unmap(va, len);
-  resident_bytes_ -= removed;
-  for (uint64_t off = 0; off < len; off += 4096) ++moves_[(va + off) >> 12];
-  return removed;
-}
-
-void Domain::remap_moved(uint64_t va, uint64_t len) {
-  for (uint64_t off = 0; off < len; off += 4096) {
-    table_->map(va + off, frame_of(va + off), 4096, 12, true);
+void Domain::map_present(uint64_t gpa, unsigned page_lg2) {
+  const uint64_t size = 1ULL << page_lg2;
+  const uint64_t base = gpa & ~(size - 1);
+  bool whole = page_lg2 > 12;
+  if (whole) {  // a large page only where no 4 KiB piece has moved or sits in swap
+    for (uint64_t off = 0; off < size && whole; off += 4096)
+      whole = !moves_.count((base + off) >> 12) && !swapped_.count((base + off) >> 12);
+    WalkOut o;
+    for (uint64_t off = 0; off < size && whole; off += 4096) {
+      table_->walk(base + off, &o);
+      whole = !o.present;
+    }
+  }
+  if (whole) {
+    table_->map(base, hpa_base_ + base, size, page_lg2, true);
+    for (uint64_t off = 0; off < size; off += 4096) residency_.push_back((base + off) >> 12);
+    resident_bytes_ += size;
+  } else {
+    const uint64_t page = gpa & ~0xFFFULL;
+    table_->map(page, frame_of(page), 4096, 12, true);
+    residency_.push_back(page >> 12);
     resident_bytes_ += 4096;
   }
+}
+
+uint64_t Domain::setup(Rng& rng, uint64_t room_bytes) {
+  const unsigned max_lg2 = spec_.page_bytes ? lg2(spec_.page_bytes) : 30;
+  if (effective_policy_ == Policy::kPinAll) {
+    table_->map(0, hpa_base_, spec_.memory_bytes, max_lg2, true);
+    pinned_bytes_ = resident_bytes_ = spec_.memory_bytes;
+    setup_ns_ = spec_.memory_bytes / 4096 * spec_.pin_ns_per_4k;
+    return resident_bytes_;
+  }
+  std::sort(pinned_.begin(), pinned_.end());
+  for (const auto& [lo, hi] : pinned_) {  // pre-faulted and pinned
+    table_->map(lo, hpa_base_ + lo, hi - lo, std::min(max_lg2, 21u), true);
+    pinned_bytes_ += hi - lo;
+    setup_ns_ += (hi - lo) / 4096 * spec_.pin_ns_per_4k;
+  }
+  resident_bytes_ = pinned_bytes_;
+  uint64_t room = room_bytes > pinned_bytes_ ? room_bytes - pinned_bytes_ : 0;
+  if (spec_.resident_fraction > 0) {
+    const uint64_t page = 1ULL << fault_page_lg2_;
+    for (uint64_t p = 0; p < spec_.memory_bytes; p += page) {
+      if (rng.unit() >= spec_.resident_fraction) continue;
+      if (is_pinned(p)) continue;
+      if (room >= page) {
+        table_->map(p, hpa_base_ + p, page, fault_page_lg2_, true);
+        for (uint64_t off = 0; off < page; off += 4096) residency_.push_back((p + off) >> 12);
+        resident_bytes_ += page;
+        room -= page;
+      } else {  // touched earlier, pushed out to swap when the host filled up
+        for (uint64_t off = 0; off < page; off += 4096) swapped_.insert((p + off) >> 12);
+      }
+    }
+    // Pages touched before the run have no address order in the LRU: shuffle (Fisher-Yates,
+    // seeded) so reclaim does not walk memory from address 0 up.
+    for (size_t i = residency_.size(); i > 1; --i) std::swap(residency_[i - 1], residency_[rng.below(i)]);
+  }
+  return resident_bytes_;
+}
+
+FaultKind Domain::classify(uint64_t va, bool write) const {
+  WalkOut o;
+  table_->walk(va, &o);
+  if (o.present) return (write && !o.writable) ? FaultKind::kWriteProtect : FaultKind::kNone;
+  return swapped_.count(va >> 12) ? FaultKind::kMajor : FaultKind::kMinor;
+}
+
+uint64_t Domain::resolve(uint64_t va, bool write) {
+  WalkOut o;
+  table_->walk(va, &o);
+  if (o.present) {
+    if (write && !o.writable) {  // dirty logging: the leaf becomes writable again, same frame
+      const uint64_t size = 1ULL << o.page_lg2;
+      const uint64_t base = va & ~(size - 1);
+      table_->map(base, o.pa & ~(size - 1), size, o.page_lg2, true);
+      ++faults_resolved_;
+    }
+    return 0;
+  }
+  const bool major = swapped_.erase(va >> 12) > 0;
+  const uint64_t before = resident_bytes_;
+  map_present(va, major ? 12 : fault_page_lg2_);
+  ++faults_resolved_;
+  if (major) ++major_faults_;
+  return resident_bytes_ - before;
+}
+
+bool Domain::next_victim(uint64_t* gpa) {
+  while (!residency_.empty()) {
+    const uint64_t page = residency_.front() << 12;
+    residency_.pop_front();
+    if (is_pinned(page)) continue;
+    WalkOut o;
+    table_->walk(page, &o);
+    if (!o.present) continue;  // already taken away (stale queue entry)
+    *gpa = page;
+    return true;
+  }
+  return false;
+}
+
+bool Domain::split_if_large(uint64_t gpa, uint64_t* lo, uint64_t* hi) {
+  WalkOut o;
+  table_->walk(gpa, &o);
+  if (!o.present || o.page_lg2 == 12) return false;
+  const uint64_t size = 1ULL << o.page_lg2;
+  *lo = gpa & ~(size - 1);
+  *hi = *lo + size;
+  table_->map(*lo, o.pa & ~(size - 1), size, 12, o.writable);  // same frames, 4 KiB leaves
+  return true;
+}
+
+void Domain::evict(uint64_t gpa, bool swapped) {
+  resident_bytes_ -= table_->unmap(gpa, 4096);
+  ++moves_[gpa >> 12];
+  if (swapped) swapped_.insert(gpa >> 12);
+}
+
+void Domain::place_migrated(uint64_t gpa) {
+  table_->map(gpa, frame_of(gpa), 4096, 12, true);
+  residency_.push_back(gpa >> 12);
+  resident_bytes_ += 4096;
+}
+
+uint64_t Domain::write_protect_all() {
+  if (effective_policy_ == Policy::kPinAll) return 0;
+  uint64_t done = 0, at = 0;
+  for (const auto& [lo, hi] : pinned_) {  // pinned ranges stay writable (VFIO counts them dirty)
+    if (lo > at) done += table_->write_protect(at, lo - at);
+    at = std::max(at, hi);
+  }
+  if (at < spec_.memory_bytes) done += table_->write_protect(at, spec_.memory_bytes - at);
+  return done;
+}
+
+bool Domain::random_resident(Rng& rng, uint64_t* gpa) const {
+  for (int tries = 0; tries < 64; ++tries) {
+    const uint64_t page = rng.below(spec_.memory_bytes >> 12) << 12;
+    if (is_pinned(page)) continue;
+    WalkOut o;
+    table_->walk(page, &o);
+    if (o.present) {
+      *gpa = page;
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace iopf

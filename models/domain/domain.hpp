@@ -1,18 +1,31 @@
-// IOMMU domains: who owns the I/O page table and how pages get into it.
+// IOMMU domains: who owns the I/O page table and how pages get into it and out of it.
 //
 // Models:
-//  - pinned (classic VFIO type1): at VM start every guest page is pinned and mapped, with
-//    the largest leaves alignment allows (or page_size). Start-up costs pages x
-//    pin_cost_per_4k (0.27 s/GiB, Linux commit 4d83de6da265); nothing ever faults.
+//  - pinned (classic VFIO type1), or a shared_tdp domain with policy pin_all: at VM start
+//    every guest page is pinned and mapped, with the largest leaves alignment allows (or
+//    page_size). Start-up costs pages x pin_cost_per_4k (0.27 s/GiB, Linux commit
+//    4d83de6da265). Pinned memory is never reclaimed, migrated or write-protected.
 //  - shared_tdp: the IOMMU's stage 2 is KVM's TDP table (seed 000). Pages are absent until
-//    touched; resident_fraction of them (chosen at random, seeded) are present at start.
-//    A fault makes one page_size page (4 KiB when page_size is 0) present.
-// Guest memory is backed by host physical memory at a per-domain base: HPA = base + GPA.
-// Does not model (yet): host memory pressure, reclaim, THP, MMU-notifier invalidation.
+//    touched; resident_fraction of them were touched before the run (resident, or swapped
+//    out when the host had no room). A fault makes a page_size page present (2 MiB: THP
+//    backing; 4 KiB when page_size is 0); a swapped page comes back by a major fault.
+//    Policies: fault_all; pin_intolerant_paths pins the regions that paths which cannot
+//    fault touch; allow_list pins everything unless every attached device tolerates faults
+//    on every path.
+//  - Reclaim takes 4 KiB pages in the order they became resident (device accesses set no
+//    accessed bits, so hot DMA pages age like cold ones); a page inside a 2 MiB leaf splits
+//    the leaf first. Migration moves a page to another frame. Dirty logging write-protects.
+// Guest memory is backed at HPA = base + GPA; a page taken away comes back in the other TiB
+// of the domain's window, so a stale translation always has a wrong PA (the checker's test).
+// Does not model: THP collapse (khugepaged), KSM, NUMA placement, page cache.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "models/iommu/iommu.hpp"
 #include "models/pagetable/page_table.hpp"
@@ -21,44 +34,81 @@
 
 namespace iopf {
 
+enum class FaultKind : uint8_t {
+  kNone,          // already resolved (another request or a vCPU got there first)
+  kMinor,         // absent, never swapped: zero-fill or already in memory
+  kMajor,         // swapped out: read back from swap
+  kWriteProtect,  // present read-only (dirty logging): make writable
+};
+
 class Domain {
  public:
   Domain(const DomainSpec& spec, uint32_t id);
   const DomainSpec& spec() const { return spec_; }
   const IommuDomain& iommu_view() const { return view_; }
   PageTable& table() { return *table_; }
-  bool faultable() const { return spec_.kind == DomainKind::kSharedTdp; }
+  bool faultable() const { return effective_policy_ != Policy::kPinAll; }
+  Policy effective_policy() const { return effective_policy_; }
 
-  // Start-up: pinning, or populating the resident fraction.
-  void setup(Rng& rng);
-  // Fault handler's work: make the page holding va present. False if it already was.
-  bool fault_in(uint64_t va);
-  // Removes [va, va+len) from the table (the caller invalidates). Returns bytes removed.
-  uint64_t zap(uint64_t va, uint64_t len);
-  // Maps the 4 KiB pages of [va, va+len) at the other half of the domain's host window: a
-  // page moved to a new frame after the old one was unmapped and invalidated.
-  void remap_moved(uint64_t va, uint64_t len);
+  // Before setup: the policy's decision (allow_list) and the pinned ranges
+  // (pin_intolerant_paths), from the devices attached.
+  void set_effective_policy(Policy p) { effective_policy_ = p; }
+  void add_pinned_range(uint64_t lo, uint64_t hi) { pinned_.emplace_back(lo, hi); }
+  uint64_t pinned_request_bytes() const;  // what setup will pin
+
+  // Start-up: pinning, and the pages touched before the run. room_bytes is host memory the
+  // domain may take for resident pages; the rest of resident_fraction starts swapped.
+  // Returns bytes of host memory it took (pinned + resident).
+  uint64_t setup(Rng& rng, uint64_t room_bytes);
+
+  FaultKind classify(uint64_t va, bool write) const;
+  // Resolves a fault: makes the page present (or writable). Returns host bytes newly used.
+  uint64_t resolve(uint64_t va, bool write);
+
+  bool is_pinned(uint64_t gpa) const;
+  // Reclaim: the next 4 KiB resident, unpinned page in residency order; false when none.
+  bool next_victim(uint64_t* gpa);
+  // If gpa sits in a large leaf, splits it into 4 KiB leaves (same frames) and returns the
+  // leaf's range in *lo, *hi: the caller invalidates it (reason THP split).
+  bool split_if_large(uint64_t gpa, uint64_t* lo, uint64_t* hi);
+  // Removes the 4 KiB page (the caller invalidates). swapped: its data goes to swap.
+  void evict(uint64_t gpa, bool swapped);
+  // Maps a migrated page at its new frame (after evict(gpa, false) and the invalidation).
+  void place_migrated(uint64_t gpa);
+  // Dirty logging: write-protects resident unpinned pages; returns bytes protected.
+  uint64_t write_protect_all();
+  // A random resident unpinned 4 KiB page (migration), or false.
+  bool random_resident(Rng& rng, uint64_t* gpa) const;
 
   uint64_t hpa_base() const { return hpa_base_; }
   uint64_t frame_of(uint64_t gpa) const;  // host PA that backs gpa now
   uint64_t pt_bytes() const { return table_->pt_bytes(); }
   uint64_t pinned_bytes() const { return pinned_bytes_; }
-  uint64_t resident_bytes() const { return resident_bytes_; }
+  uint64_t resident_bytes() const { return resident_bytes_; }  // includes pinned
+  uint64_t swapped_bytes() const { return swapped_.size() * 4096; }
   uint64_t setup_ns() const { return setup_ns_; }
   uint64_t faults_resolved() const { return faults_resolved_; }
+  uint64_t major_faults() const { return major_faults_; }
   unsigned fault_page_lg2() const { return fault_page_lg2_; }
 
  private:
+  void map_present(uint64_t gpa, unsigned lg2);
+
   DomainSpec spec_;
   std::unique_ptr<PageTable> table_;
   IommuDomain view_;
+  Policy effective_policy_;
   uint64_t hpa_base_;
   unsigned fault_page_lg2_ = 12;
+  std::vector<std::pair<uint64_t, uint64_t>> pinned_;
+  std::unordered_set<uint64_t> swapped_;           // 4 KiB page numbers now in swap
+  std::unordered_map<uint64_t, uint64_t> moves_;   // page -> times taken away
+  std::deque<uint64_t> residency_;                 // page numbers, oldest first (may hold stale ones)
   uint64_t pinned_bytes_ = 0;
   uint64_t resident_bytes_ = 0;
   uint64_t setup_ns_ = 0;
   uint64_t faults_resolved_ = 0;
-  std::unordered_map<uint64_t, uint64_t> moves_;  // page -> times moved (remap)
+  uint64_t major_faults_ = 0;
 };
 
 }  // namespace iopf

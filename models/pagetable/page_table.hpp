@@ -62,6 +62,9 @@ class PageTable {
   virtual void map(uint64_t va, uint64_t pa, uint64_t len, unsigned max_page_lg2, bool writable) = 0;
   // Unmaps [va, va+len), splitting large leaves that straddle an edge. Returns bytes unmapped.
   virtual uint64_t unmap(uint64_t va, uint64_t len) = 0;
+  // Clears the write permission of every present leaf in [va, va+len) (dirty logging).
+  // Large leaves that straddle an edge are split first. Returns bytes write-protected.
+  virtual uint64_t write_protect(uint64_t va, uint64_t len) = 0;
   // Walks from `level`, reading table `table_pa` (host PA). The full walk starts at the root.
   virtual void walk_from(int level, uint64_t table_pa, uint64_t va, WalkOut* out) const = 0;
   void walk(uint64_t va, WalkOut* out) const { walk_from(levels() - 1, root_pa_, va, out); }

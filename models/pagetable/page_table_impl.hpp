@@ -30,6 +30,7 @@ class PageTableImpl final : public PageTable {
     map_at<kLevels - 1>(root_pa_, va, pa, len, max_page_lg2, writable);
   }
   uint64_t unmap(uint64_t va, uint64_t len) override { return unmap_at<kLevels - 1>(root_pa_, va, len); }
+  uint64_t write_protect(uint64_t va, uint64_t len) override { return protect_at<kLevels - 1>(root_pa_, va, len); }
 
   void walk_from(int level, uint64_t table_pa, uint64_t va, WalkOut* out) const override {
     switch (level) {
@@ -187,6 +188,34 @@ class PageTableImpl final : public PageTable {
       len -= chunk;
     }
     return removed;
+  }
+
+  template <int L>
+  uint64_t protect_at(uint64_t table, uint64_t va, uint64_t len) {
+    constexpr uint64_t kSize = fmt::level_bytes(L);
+    uint64_t* t = TableMemory::ptr(table);
+    uint64_t done = 0;
+    while (len) {
+      uint64_t* e = &t[(va >> (12 + 9 * L)) & 511];
+      const uint64_t chunk = std::min(len, ((va | (kSize - 1)) + 1) - va);
+      if (F::present(*e)) {
+        if (F::template is_leaf<L>(*e)) {
+          if (chunk == kSize || L == 0) {
+            if (F::writable(*e)) {
+              *e = F::make_leaf(F::leaf_addr(*e, L), L, false);
+              done += kSize;
+            }
+          } else if constexpr (L > 0) {
+            done += protect_at<L - 1>(split<L>(e), va, chunk);
+          }
+        } else if constexpr (L > 0) {
+          done += protect_at<L - 1>(to_hpa(F::table_addr(*e)), va, chunk);
+        }
+      }
+      va += chunk;
+      len -= chunk;
+    }
+    return done;
   }
 
   // Frees table `table` (level L) and everything below; returns the bytes it mapped.
