@@ -551,6 +551,30 @@ struct Run {
     }
   }
 
+  // khugepaged: collapse 512 resident 4 KiB pages into a new 2 MiB page. The 4 KiB
+  // translations go (invalidated) before the copy is mapped; DMAs meanwhile fault and wait.
+  void collapse_actor(size_t di) {
+    Domain& dom = *sys.domains[di];
+    sg4::Mailbox* done = sg4::Mailbox::by_name("invdone:collapse:" + std::to_string(di));
+    Rng rng(sys.sc.seed, 8000 + di);
+    const uint64_t period_ps = static_cast<uint64_t>(std::llround(1e12 / dom.spec().thp_collapse_rate_per_s));
+    for (uint64_t due_ps = 0; due_ps / 1000 < end_ns; due_ps += period_ps) {
+      sleep_until(due_ps / 1000);
+      uint64_t lo;
+      if (!dom.begin_collapse(rng, &lo)) continue;
+      const uint32_t id = dom.iommu_view().id;
+      const uint64_t hi = lo + (2ULL << 20);
+      std::vector<uint64_t> keys;
+      if (sys.checker) keys = sys.checker->on_zap(id, lo, hi);
+      const uint64_t t =
+          invalidate(di, InvKind::kRange, InvReason::kThpCollapse, {filter_for(InvKind::kRange, id, 0, lo, hi)}, done);
+      if (sys.checker) sys.checker->on_complete(keys, t);
+      cpu_work(dom.spec().thp_collapse_copy_ns);
+      dom.place_collapsed(lo);
+      ++sys.activity[di].thp_collapses;
+    }
+  }
+
   // Dirty logging (live migration): write-protect every unpinned resident page, flush.
   void dirty_log_actor(size_t di) {
     Domain& dom = *sys.domains[di];
@@ -723,6 +747,8 @@ EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args
                [&run, di, v]() { run.guarded([&] { run.vcpu_actor(di, v); }); });
     if (ds.migration_rate_per_s > 0)
       daemon("migrate:" + ds.name, cpu, [&run, di]() { run.guarded([&] { run.migration_actor(di); }); });
+    if (ds.thp_collapse_rate_per_s > 0)
+      daemon("khugepaged:" + ds.name, cpu, [&run, di]() { run.guarded([&] { run.collapse_actor(di); }); });
     if (ds.dirty_log_interval_ns > 0)
       daemon("dirty_log:" + ds.name, cpu, [&run, di]() { run.guarded([&] { run.dirty_log_actor(di); }); });
   }

@@ -138,6 +138,7 @@ json make_report(const System& sys, const EngineStats& st) {
                     {"vcpu", {{"touches", a.vcpu_touches}, {"faults", a.vcpu_faults}}},
                     {"migrations", a.migrations},
                     {"thp_splits", a.thp_splits},
+                    {"thp_collapses", a.thp_collapses},
                     {"dirty_log", {{"cycles", a.dirty_log_cycles}, {"write_protected_bytes", a.write_protected_bytes}}}});
   }
   r["domains"] = doms;

@@ -144,6 +144,11 @@ const ParamTable kDomainTable{
          "", 0, 1e12},
         {"migration_copy", ParamType::Ns, "\"1us\"", "host CPU time to copy one migrated 4 KiB page",
          "chosen (4 KiB at about 4 GB/s)", "", 0, 1e12},
+        {"thp_collapse_rate", ParamType::Rate, "0",
+         "khugepaged: attempts per second to collapse a 2 MiB region of resident 4 KiB pages back into one "
+         "2 MiB page (page_size 2MiB only; 0: off)", "", "", 0, 1e12},
+        {"thp_collapse_copy", ParamType::Ns, "\"100us\"", "host CPU time to copy 2 MiB into a new huge page",
+         "chosen (2 MiB at about 20 GB/s)", "", 0, 1e12},
         {"dirty_log_interval", ParamType::Ns, "0", "dirty logging: write-protect every resident page this often (0: off)",
          "", "", 0, 1e15},
         {"dirty_log_start", ParamType::Ns, "0", "dirty logging: first write-protect", "", "", 0, 1e15},
@@ -457,10 +462,15 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
     d.vcpus = u32(r.integer("vcpus"));
     d.migration_rate_per_s = r.rate_per_s("migration_rate");
     d.migration_copy_ns = r.ns("migration_copy");
+    d.thp_collapse_rate_per_s = r.rate_per_s("thp_collapse_rate");
+    d.thp_collapse_copy_ns = r.ns("thp_collapse_copy");
+    if (d.thp_collapse_rate_per_s > 0 && d.page_bytes != (2ULL << 20))
+      r.fail("thp_collapse_rate", "expected page_size 2MiB on a domain with THP collapse");
     d.dirty_log_interval_ns = r.ns("dirty_log_interval");
     d.dirty_log_start_ns = r.ns("dirty_log_start");
     if (d.kind == DomainKind::kPinned) {
-      for (const char* k : {"resident_fraction", "policy", "vcpu_touch_rate", "vcpus", "migration_rate", "dirty_log_interval"})
+      for (const char* k : {"resident_fraction", "policy", "vcpu_touch_rate", "vcpus", "migration_rate",
+                            "thp_collapse_rate", "dirty_log_interval"})
         if (r.has(k)) r.fail(k, std::string("expected no ") + k + " on a pinned domain (all of it is pinned)");
       d.policy = Policy::kPinAll;
     }

@@ -78,6 +78,8 @@ struct DomainSpec {
   uint32_t vcpus = 1;
   double migration_rate_per_s = 0;    // page migrations (compaction, NUMA balancing)
   uint64_t migration_copy_ns = 0;
+  double thp_collapse_rate_per_s = 0; // khugepaged collapse attempts (page_size 2MiB domains)
+  uint64_t thp_collapse_copy_ns = 0;
   uint64_t dirty_log_interval_ns = 0; // write-protect cycle of dirty logging (0: off)
   uint64_t dirty_log_start_ns = 0;
 };

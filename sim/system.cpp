@@ -7,6 +7,7 @@ const char* inv_reason_name(InvReason r) {
     case InvReason::kScripted: return "scripted";
     case InvReason::kReclaim: return "reclaim";
     case InvReason::kThpSplit: return "thp_split";
+    case InvReason::kThpCollapse: return "thp_collapse";
     case InvReason::kMigration: return "migration";
     case InvReason::kDirtyLog: return "dirty_log";
   }

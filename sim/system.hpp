@@ -14,8 +14,8 @@
 namespace iopf {
 
 // Why a stage-2 entry was removed or weakened (MMU-notifier invalidations), or a scripted source.
-enum class InvReason : uint8_t { kScripted, kReclaim, kThpSplit, kMigration, kDirtyLog };
-constexpr int kInvReasons = 5;
+enum class InvReason : uint8_t { kScripted, kReclaim, kThpSplit, kThpCollapse, kMigration, kDirtyLog };
+constexpr int kInvReasons = 6;
 const char* inv_reason_name(InvReason r);
 
 struct System {
@@ -76,6 +76,7 @@ struct System {
     uint64_t vcpu_faults = 0;
     uint64_t migrations = 0;
     uint64_t thp_splits = 0;
+    uint64_t thp_collapses = 0;
     uint64_t dirty_log_cycles = 0;
     uint64_t write_protected_bytes = 0;
   };

@@ -314,7 +314,7 @@ TEST(Policies, OneTibStartUpAndMemory) {
 }
 
 TEST(Checker, RandomizedStressLeavesNoStaleTranslation) {
-  // Reclaim over 2 MiB THPs (splits), migration, dirty logging, vCPU touches and devices with
+  // Reclaim over 2 MiB THPs (splits, collapses), migration, dirty logging, vCPU touches and devices with
   // every kind of path, over several seeds.
   const std::string file = temp_path("stress.json");
   std::ofstream(file) << R"({
@@ -322,6 +322,7 @@ TEST(Checker, RandomizedStressLeavesNoStaleTranslation) {
     "host": {"memory": "48MiB", "free_target": "2MiB", "cores": 2},
     "domains": [{"name": "vm", "kind": "shared_tdp", "memory": "64MiB", "page_size": "2MiB",
                  "resident_fraction": 1.0, "vcpu_touch_rate": "100kops", "migration_rate": "50kops",
+                 "thp_collapse_rate": "20kops",
                  "dirty_log_interval": "500us", "dirty_log_start": "200us"}],
     "devices": [
       {"name": "nic", "domain": "vm", "ats": true, "pri": true, "intolerant_fault": "drop",
@@ -334,7 +335,7 @@ TEST(Checker, RandomizedStressLeavesNoStaleTranslation) {
        "paths": [{"name": "copy", "workload": {"region_base": "32MiB", "region_size": "16MiB", "pattern": "random",
                                                "access_size": "512B", "op": "read", "outstanding": 8}}]}]
   })";
-  uint64_t reasons[4] = {0, 0, 0, 0};
+  uint64_t reasons[5] = {0, 0, 0, 0, 0};
   for (int seed = 1; seed <= 4; ++seed) {
     const json r = run_report(file, "--seed " + std::to_string(seed));
     check_invariants(r);
@@ -342,7 +343,7 @@ TEST(Checker, RandomizedStressLeavesNoStaleTranslation) {
     EXPECT_GT(r["checks"]["uses_checked"].get<uint64_t>(), 10000u);
     const json& by = r["domains"][0]["invalidations_by_reason"];
     int k = 0;
-    for (const char* reason : {"reclaim", "thp_split", "migration", "dirty_log"})
+    for (const char* reason : {"reclaim", "thp_split", "thp_collapse", "migration", "dirty_log"})
       reasons[k++] += by[reason]["count"].get<uint64_t>();
   }
   for (uint64_t n : reasons) EXPECT_GT(n, 0u);  // every reason was exercised

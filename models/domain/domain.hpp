@@ -17,7 +17,8 @@
 //    the leaf first. Migration moves a page to another frame. Dirty logging write-protects.
 // Guest memory is backed at HPA = base + GPA; a page taken away comes back in the other TiB
 // of the domain's window, so a stale translation always has a wrong PA (the checker's test).
-// Does not model: THP collapse (khugepaged), KSM, NUMA placement, page cache.
+//  - THP collapse (khugepaged) copies a 2 MiB region of 4 KiB pages into a new huge page.
+// Does not model: KSM, NUMA placement, page cache.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -75,6 +76,11 @@ class Domain {
   void evict(uint64_t gpa, bool swapped);
   // Maps a migrated page at its new frame (after evict(gpa, false) and the invalidation).
   void place_migrated(uint64_t gpa);
+  // THP collapse, step 1: a random 2 MiB region whose 512 pages are all resident as 4 KiB
+  // leaves (unpinned) is unmapped, to be mapped as one 2 MiB page once the invalidation
+  // completed (step 2, place_collapsed). False when the pick does not qualify.
+  bool begin_collapse(Rng& rng, uint64_t* lo);
+  void place_collapsed(uint64_t lo);
   // Dirty logging: write-protects resident unpinned pages; returns bytes protected.
   uint64_t write_protect_all();
   // A random resident unpinned 4 KiB page (migration), or false.
