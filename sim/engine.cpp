@@ -104,6 +104,7 @@ InvFilter filter_for(InvKind kind, uint32_t domain_id, uint32_t pasid, uint64_t 
 uint64_t now_ns() { return static_cast<uint64_t>(std::llround(sg4::Engine::get_clock() * 1e9)); }
 
 struct Run {
+  Run(System& s, uint64_t end, uint64_t quantum) : sys(s), end_ns(end), quantum_ns(quantum) {}
   System& sys;
   uint64_t end_ns;
   uint64_t quantum_ns;
@@ -438,6 +439,17 @@ struct Run {
     }
   }
 
+  // The MMU-notifier step after the page table changed for [lo, hi): invalidate, and tell the
+  // checker the change is complete. Returns the completion time.
+  uint64_t invalidate_changed(size_t di, InvKind kind, InvReason reason, uint64_t lo, uint64_t hi, sg4::Mailbox* done) {
+    const uint32_t id = sys.domains[di]->iommu_view().id;
+    std::vector<uint64_t> keys;
+    if (sys.checker) keys = sys.checker->on_zap(id, lo, hi);
+    const uint64_t t = invalidate(di, kind, reason, {filter_for(kind, id, 0, lo, hi)}, done);
+    if (sys.checker) sys.checker->on_complete(keys, t);
+    return t;
+  }
+
   // Splits the large leaf holding gpa, if any, and invalidates it (reason THP split).
   void split_large(size_t di, uint64_t gpa, sg4::Mailbox* done) {
     Domain& dom = *sys.domains[di];
@@ -539,12 +551,7 @@ struct Run {
       split_large(di, gpa, done);
       if (dom.classify(gpa, false) != FaultKind::kNone) continue;
       dom.evict(gpa, false);
-      const uint32_t id = dom.iommu_view().id;
-      std::vector<uint64_t> keys;
-      if (sys.checker) keys = sys.checker->on_zap(id, gpa, gpa + 4096);
-      const uint64_t t =
-          invalidate(di, InvKind::kPage, InvReason::kMigration, {filter_for(InvKind::kPage, id, 0, gpa, gpa + 4096)}, done);
-      if (sys.checker) sys.checker->on_complete(keys, t);
+      invalidate_changed(di, InvKind::kPage, InvReason::kMigration, gpa, gpa + 4096, done);
       cpu_work(dom.spec().migration_copy_ns);
       dom.place_migrated(gpa);
       ++sys.activity[di].migrations;
@@ -562,13 +569,7 @@ struct Run {
       sleep_until(due_ps / 1000);
       uint64_t lo;
       if (!dom.begin_collapse(rng, &lo)) continue;
-      const uint32_t id = dom.iommu_view().id;
-      const uint64_t hi = lo + (2ULL << 20);
-      std::vector<uint64_t> keys;
-      if (sys.checker) keys = sys.checker->on_zap(id, lo, hi);
-      const uint64_t t =
-          invalidate(di, InvKind::kRange, InvReason::kThpCollapse, {filter_for(InvKind::kRange, id, 0, lo, hi)}, done);
-      if (sys.checker) sys.checker->on_complete(keys, t);
+      invalidate_changed(di, InvKind::kRange, InvReason::kThpCollapse, lo, lo + (2ULL << 20), done);
       cpu_work(dom.spec().thp_collapse_copy_ns);
       dom.place_collapsed(lo);
       ++sys.activity[di].thp_collapses;

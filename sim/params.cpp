@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <optional>
+#include <type_traits>
 #include <sstream>
 
 #include "sim/input_error.hpp"
@@ -152,53 +154,29 @@ double ObjReader::real(const char* name) const {
   return r;
 }
 
-uint64_t ObjReader::bytes(const char* name) const {
-  const ParamSpec& s = spec(name, ParamType::Bytes);
+template <class T>
+T ObjReader::with_units(const char* name, ParamType type, std::optional<T> (*parse)(const std::string&)) const {
+  const ParamSpec& s = spec(name, type);
   json h;
   const json& v = value(s, &h);
-  std::optional<uint64_t> r;
-  if (v.is_number_unsigned()) r = v.get<uint64_t>();
-  else if (v.is_string()) r = units::parse_bytes(v.get<std::string>());
-  if (!r) fail(name, std::string("expected a ") + type_name(s.type) + ", found " + describe_json(v));
-  check_range(s, static_cast<double>(*r));
-  return *r;
-}
-
-uint64_t ObjReader::ns(const char* name) const {
-  const ParamSpec& s = spec(name, ParamType::Ns);
-  json h;
-  const json& v = value(s, &h);
-  std::optional<uint64_t> r;
-  if (v.is_number_unsigned()) r = v.get<uint64_t>();
-  else if (v.is_string()) r = units::parse_ns(v.get<std::string>());
-  if (!r) fail(name, std::string("expected a ") + type_name(s.type) + ", found " + describe_json(v));
-  check_range(s, static_cast<double>(*r));
-  return *r;
-}
-
-double ObjReader::rate_per_s(const char* name) const {
-  const ParamSpec& s = spec(name, ParamType::Rate);
-  json h;
-  const json& v = value(s, &h);
-  std::optional<double> r;
-  if (v.is_number() && v.get<double>() >= 0) r = v.get<double>();
-  else if (v.is_string()) r = units::parse_rate_per_s(v.get<std::string>());
+  std::optional<T> r;
+  if (v.is_number_unsigned() || (std::is_floating_point_v<T> && v.is_number() && v.get<double>() >= 0))
+    r = v.get<T>();
+  else if (v.is_string())
+    r = parse(v.get<std::string>());
   if (r && *r == 0 && s.min > 0) r.reset();  // zero only where the table allows it
   if (!r) fail(name, std::string("expected a ") + type_name(s.type) + ", found " + describe_json(v));
-  check_range(s, *r);
+  check_range(s, static_cast<double>(*r));
   return *r;
 }
 
+uint64_t ObjReader::bytes(const char* name) const { return with_units(name, ParamType::Bytes, units::parse_bytes); }
+uint64_t ObjReader::ns(const char* name) const { return with_units(name, ParamType::Ns, units::parse_ns); }
+double ObjReader::rate_per_s(const char* name) const {
+  return with_units(name, ParamType::Rate, units::parse_rate_per_s);
+}
 double ObjReader::bandwidth_bytes_per_s(const char* name) const {
-  const ParamSpec& s = spec(name, ParamType::Bandwidth);
-  json h;
-  const json& v = value(s, &h);
-  std::optional<double> r;
-  if (v.is_number() && v.get<double>() > 0) r = v.get<double>();
-  else if (v.is_string()) r = units::parse_bandwidth_bytes_per_s(v.get<std::string>());
-  if (!r) fail(name, std::string("expected a ") + type_name(s.type) + ", found " + describe_json(v));
-  check_range(s, *r);
-  return *r;
+  return with_units(name, ParamType::Bandwidth, units::parse_bandwidth_bytes_per_s);
 }
 
 std::string ObjReader::str(const char* name) const {

@@ -5,6 +5,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,9 @@ class ObjReader {
   const ParamSpec& spec(const char* name, ParamType want) const;
   const nlohmann::json& value(const ParamSpec& s, nlohmann::json* holder) const;
   void check_range(const ParamSpec& s, double v) const;
+  // A number in base units, or a unit string the parser reads.
+  template <class T>
+  T with_units(const char* name, ParamType type, std::optional<T> (*parse)(const std::string&)) const;
 
   const nlohmann::json& obj_;
   std::string ptr_;

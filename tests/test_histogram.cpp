@@ -43,7 +43,9 @@ TEST(Histogram, IndexRoundTrips) {
   for (uint64_t v : {0ull, 1ull, 127ull, 128ull, 129ull, 255ull, 256ull, 1000ull, 123456789ull, ~0ull}) {
     const int i = Histogram::index(v);
     EXPECT_GE(Histogram::upper_bound(i), v);
-    if (i > 0) EXPECT_LT(Histogram::upper_bound(i - 1), v);
+    if (i > 0) {
+      EXPECT_LT(Histogram::upper_bound(i - 1), v);
+    }
   }
 }
 

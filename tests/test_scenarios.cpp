@@ -264,8 +264,11 @@ TEST(Pri, SmallPrqOverflowsAndTheDeviceRecovers) {
     EXPECT_LE(prq["max_depth"].get<uint64_t>(), 2u) << mode;
     EXPECT_GT(pri["retries"].get<uint64_t>(), 0u) << mode;
     EXPECT_EQ(r["devices"][0]["dma"]["failed"].get<uint64_t>(), 0u) << mode;  // every DMA got its page
-    if (std::string(mode) == "drop") EXPECT_GT(pri["timeouts"].get<uint64_t>(), 0u);
-    else EXPECT_EQ(prq["auto_responses"].get<uint64_t>(), prq["overflows"].get<uint64_t>());
+    if (std::string(mode) == "drop") {
+      EXPECT_GT(pri["timeouts"].get<uint64_t>(), 0u);
+    } else {
+      EXPECT_EQ(prq["auto_responses"].get<uint64_t>(), prq["overflows"].get<uint64_t>());
+    }
   }
 }
 
