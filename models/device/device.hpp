@@ -10,10 +10,14 @@
 //  - write latency = translation + pcie_latency + memory_latency + transfer (posted write landed)
 // Open-loop paths issue at `rate` and queue behind a stalled DMA (latency counts from the
 // scheduled issue time); closed-loop paths keep `outstanding` DMAs in flight.
-// A translation fault stalls its path (head of line, as a NIC receive queue stalls) until
-// the PRG response; other paths go on. A path that cannot fault, or a device without PRI,
-// fails the DMA and goes on.
-// Does not model: TLP splitting by max payload size, flow-control credits, relaxed ordering.
+// A translation fault (absent page, or a write to a read-only one) on a fault-tolerant path
+// of a PRI device stalls that path (head of line, as a NIC receive queue stalls) until the
+// PRG response; other paths go on. On a path that cannot fault, or a device without PRI,
+// the device's intolerant_fault decides: abort (the DMA fails), drop (the packet is dropped)
+// or stall (the path stops until a device reset, which also empties the ATC).
+// Does not model: TLP splitting by max payload size, flow-control credits, relaxed ordering,
+// a path with several faults outstanding at once (its first fault blocks it), page request
+// groups of more than one page (every request is its own group, Last set).
 #pragma once
 #include <cstdint>
 #include <queue>
