@@ -523,19 +523,27 @@ struct Run {
     }
   }
 
+  // Calls step() every 1/rate_per_s from time 0 until the run ends; a step that blocks
+  // (a fault, an invalidation) delays the ones after it, as one host thread would.
+  template <class Step>
+  void at_rate(double rate_per_s, Step step) {
+    const uint64_t period_ps = static_cast<uint64_t>(std::llround(1e12 / rate_per_s));
+    for (uint64_t due_ps = 0; due_ps / 1000 < end_ns; due_ps += period_ps) {
+      sleep_until(due_ps / 1000);
+      step();
+    }
+  }
+
   // Guest vCPUs touch random pages; a touch of an absent page is a fault on a host core.
   void vcpu_actor(size_t di, uint32_t vcpu) {
     Domain& dom = *sys.domains[di];
     Rng rng(sys.sc.seed, 6000 + 64 * di + vcpu);
-    const double rate = dom.spec().vcpu_touch_rate_per_s / dom.spec().vcpus;
-    const uint64_t period_ps = static_cast<uint64_t>(std::llround(1e12 / rate));
-    for (uint64_t due_ps = 0; due_ps / 1000 < end_ns; due_ps += period_ps) {
-      sleep_until(due_ps / 1000);
+    at_rate(dom.spec().vcpu_touch_rate_per_s / dom.spec().vcpus, [&] {
       const uint64_t va = rng.below(dom.spec().memory_bytes >> 12) << 12;
       ++sys.activity[di].vcpu_touches;
       bool ok;
       if (resolve_fault(dom, va, false, &ok) != FaultKind::kNone) ++sys.activity[di].vcpu_faults;
-    }
+    });
   }
 
   // Compaction or NUMA balancing moves resident pages: unmap, invalidate, copy, map anew.
@@ -543,19 +551,17 @@ struct Run {
     Domain& dom = *sys.domains[di];
     sg4::Mailbox* done = sg4::Mailbox::by_name("invdone:migrate:" + std::to_string(di));
     Rng rng(sys.sc.seed, 7000 + di);
-    const uint64_t period_ps = static_cast<uint64_t>(std::llround(1e12 / dom.spec().migration_rate_per_s));
-    for (uint64_t due_ps = 0; due_ps / 1000 < end_ns; due_ps += period_ps) {
-      sleep_until(due_ps / 1000);
+    at_rate(dom.spec().migration_rate_per_s, [&] {
       uint64_t gpa;
-      if (!dom.random_resident(rng, &gpa)) continue;
+      if (!dom.random_resident(rng, &gpa)) return;
       split_large(di, gpa, done);
-      if (dom.classify(gpa, false) != FaultKind::kNone) continue;
+      if (dom.classify(gpa, false) != FaultKind::kNone) return;
       dom.evict(gpa, false);
       invalidate_changed(di, InvKind::kPage, InvReason::kMigration, gpa, gpa + 4096, done);
       cpu_work(dom.spec().migration_copy_ns);
       dom.place_migrated(gpa);
       ++sys.activity[di].migrations;
-    }
+    });
   }
 
   // khugepaged: collapse 512 resident 4 KiB pages into a new 2 MiB page. The 4 KiB
@@ -564,16 +570,14 @@ struct Run {
     Domain& dom = *sys.domains[di];
     sg4::Mailbox* done = sg4::Mailbox::by_name("invdone:collapse:" + std::to_string(di));
     Rng rng(sys.sc.seed, 8000 + di);
-    const uint64_t period_ps = static_cast<uint64_t>(std::llround(1e12 / dom.spec().thp_collapse_rate_per_s));
-    for (uint64_t due_ps = 0; due_ps / 1000 < end_ns; due_ps += period_ps) {
-      sleep_until(due_ps / 1000);
+    at_rate(dom.spec().thp_collapse_rate_per_s, [&] {
       uint64_t lo;
-      if (!dom.begin_collapse(rng, &lo)) continue;
+      if (!dom.begin_collapse(rng, &lo)) return;
       invalidate_changed(di, InvKind::kRange, InvReason::kThpCollapse, lo, lo + (2ULL << 20), done);
       cpu_work(dom.spec().thp_collapse_copy_ns);
       dom.place_collapsed(lo);
       ++sys.activity[di].thp_collapses;
-    }
+    });
   }
 
   // Dirty logging (live migration): write-protect every unpinned resident page, flush.
