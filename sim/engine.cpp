@@ -67,13 +67,15 @@ constexpr uint64_t kReclaimPollNs = 5000;   // a fault waiting for free memory l
 
 enum class PrgCode : uint8_t { kSuccess = 0, kInvalid = 1, kFailure = 2 };
 
-// One page request, and the same object carries the PRG response back.
+// One page request group (pages page requests, the last with Last set: each takes a PRQ
+// entry), and the same object carries the PRG response back.
 struct PageRequest {
   Path* path;
-  uint64_t va;
+  uint64_t va;    // the faulting page; the group asks for the pages after it too
   bool write;
+  uint32_t pages;
   PrgCode code = PrgCode::kSuccess;
-  FaultKind kind = FaultKind::kNone;
+  FaultKind kind = FaultKind::kNone;  // of the faulting page
 };
 
 struct InvRequest {
@@ -169,7 +171,8 @@ struct Run {
     for (;;) {
       const uint64_t now = now_ns();
       const uint64_t limit = now + quantum_ns;
-      const bool can_send = dev->pri_outstanding < ds.pri_outstanding;
+      const uint32_t group = ds.prg_pages;
+      const bool can_send = dev->pri_outstanding + group <= ds.pri_outstanding;
       // Inline: the earliest DMA first, until the window ends or a page request is due.
       uint64_t next_issue = Path::kNever;
       for (;;) {
@@ -188,14 +191,15 @@ struct Run {
       // Page requests whose faults have been detected by now, while request slots last.
       for (size_t i = 0; i < to_send.size();) {
         Path* p = to_send[i];
-        if (send_time(p) > now || dev->pri_outstanding >= ds.pri_outstanding) { ++i; continue; }
+        if (send_time(p) > now || dev->pri_outstanding + group > ds.pri_outstanding) { ++i; continue; }
         const size_t pi = index_of(p);
         if (last_va[pi] == p->pending().va) ++dev->pri_retries;
         last_va[pi] = p->pending().va;
-        p->count_page_request();
-        ++dev->pri_requests;
-        ++dev->pri_outstanding;
-        prq->put_init(new PageRequest{p, p->pending().va, p->pending().write}, kPageRequestBytes)->detach();
+        p->count_page_requests(group);
+        dev->pri_requests += group;
+        ++dev->pri_groups;
+        dev->pri_outstanding += group;
+        prq->put_init(new PageRequest{p, p->pending().va, p->pending().write, group}, kPageRequestBytes * group)->detach();
         ++events;
         waiting.push_back(Waiting{p, now, nullptr, nullptr});
         waiting.back().comm = sg4::Mailbox::by_name(mailbox_name(p))->get_async<PageRequest>(&waiting.back().response);
@@ -203,7 +207,7 @@ struct Run {
         to_send.pop_back();
       }
       uint64_t wake = next_issue;
-      if (dev->pri_outstanding < ds.pri_outstanding)
+      if (dev->pri_outstanding + group <= ds.pri_outstanding)
         for (Path* p : to_send) wake = std::min(wake, std::max(send_time(p), now + 1));
       for (const Waiting& w : waiting) wake = std::min(wake, w.sent_ns + ds.pri_timeout_ns);
       if (wake == Path::kNever && waiting.empty() && to_send.empty()) return;  // every path is done
@@ -223,7 +227,7 @@ struct Run {
           if (it->sent_ns + ds.pri_timeout_ns > t) { ++it; continue; }
           it->comm->cancel();
           ++dev->pri_timeouts;
-          --dev->pri_outstanding;
+          dev->pri_outstanding -= group;
           send_after[index_of(it->path)] = t + ds.pri_backoff_ns;
           to_send.push_back(it->path);
           it = waiting.erase(it);
@@ -233,7 +237,7 @@ struct Run {
       auto wit = std::next(waiting.begin(), got);
       Waiting w = *wit;
       waiting.erase(wit);
-      --dev->pri_outstanding;
+      dev->pri_outstanding -= w.response->pages;
       const uint64_t t = now_ns();
       const PageRequest resp = *w.response;
       delete w.response;
@@ -259,7 +263,7 @@ struct Run {
     for (;;) {
       auto* req = prq->get<PageRequest>();
       ++events;
-      if (sys.prq_depth >= sys.sc.iommu.prq_depth) {
+      if (sys.prq_depth + req->pages > sys.sc.iommu.prq_depth) {
         ++sys.prq_overflows;
         if (sys.sc.iommu.prq_overflow == PrqOverflow::kDrop) {
           delete req;  // lost: the device times out
@@ -269,7 +273,7 @@ struct Run {
         respond(req);
         continue;
       }
-      ++sys.prq_depth;
+      sys.prq_depth += req->pages;
       sys.prq_max_depth = std::max(sys.prq_max_depth, sys.prq_depth);
       cpu_work(sys.sc.iommu.prq_handling_ns);
       faults->put_init(req, kHandoffBytes)->detach();
@@ -347,13 +351,24 @@ struct Run {
         if (req->va >= dom.spec().memory_bytes) {
           req->code = PrgCode::kInvalid;
         } else {
-          req->kind = resolve_fault(dom, req->va, req->write, &ok);
+          // The faulting page decides the response; the rest of the group is best effort
+          // (pages past the end of guest memory are skipped).
+          for (uint32_t i = 0; i < req->pages; ++i) {
+            const uint64_t va = (req->va & ~0xFFFULL) + 4096ULL * i;
+            if (va >= dom.spec().memory_bytes) break;
+            bool page_ok = true;
+            const FaultKind kind = resolve_fault(dom, i ? va : req->va, req->write, &page_ok);
+            if (i == 0) {
+              req->kind = kind;
+              ok = page_ok;
+            }
+            if (kind == FaultKind::kMinor) ++sys.host.device_faults_minor;
+            if (kind == FaultKind::kMajor) ++sys.host.device_faults_major;
+            if (kind == FaultKind::kWriteProtect) ++sys.host.device_faults_wp;
+          }
           req->code = ok ? PrgCode::kSuccess : PrgCode::kFailure;
-          if (req->kind == FaultKind::kMinor) ++sys.host.device_faults_minor;
-          if (req->kind == FaultKind::kMajor) ++sys.host.device_faults_major;
-          if (req->kind == FaultKind::kWriteProtect) ++sys.host.device_faults_wp;
         }
-        --sys.prq_depth;
+        sys.prq_depth -= req->pages;
         respond(req);
       }
     }

@@ -69,6 +69,7 @@ json make_report(const System& sys, const EngineStats& st) {
     dj["dma"] = dma_json(all, sc.duration_ns);
     dj["pri"] = {{"enabled", d->spec().pri},
                  {"requests", d->pri_requests},
+                 {"groups", d->pri_groups},
                  {"retries", d->pri_retries},
                  {"timeouts", d->pri_timeouts},
                  {"responses", {{"success", d->pri_responses[0]}, {"invalid", d->pri_responses[1]},

@@ -178,6 +178,9 @@ const ParamTable kDeviceTable{
          1, 1e12},
         {"pri_retry_backoff", ParamType::Ns, "\"10us\"", "wait before re-sending a page request", "chosen", "", 0,
          1e12},
+        {"prg_pages", ParamType::Int, "1",
+         "pages per page request group: the faulting page and the ones after it, one request each (each takes a "
+         "PRQ entry), answered by one PRG response", "chosen", "", 1, 512},
         {"pcie_latency", ParamType::Ns, "\"250ns\"", "one-way PCIe latency between device and root complex",
          "chosen with host.memory_latency to give pcie-bench's 600 ns 64 B read round trip", "", 0, 1e9},
         {"pcie_bandwidth", ParamType::Bandwidth, "\"7.88GB/s\"", "PCIe link bandwidth",
@@ -505,6 +508,10 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
     dev.reset_ns = r.ns("reset_cost");
     dev.pri_timeout_ns = r.ns("pri_timeout");
     dev.pri_backoff_ns = r.ns("pri_retry_backoff");
+    dev.prg_pages = u32(r.integer("prg_pages"));
+    if (dev.prg_pages > dev.pri_outstanding)
+      r.fail("prg_pages", "expected at most pri_outstanding (" + std::to_string(dev.pri_outstanding) +
+                              ") pages per group, found " + std::to_string(dev.prg_pages));
     dev.pcie_latency_ns = r.ns("pcie_latency");
     dev.pcie_bandwidth_bytes_per_s = r.bandwidth_bytes_per_s("pcie_bandwidth");
     dev.atc = read_tlb(ObjReader(sub(devices[i], "atc"), p + "/atc", file, kAtcTable));

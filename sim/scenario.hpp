@@ -58,6 +58,7 @@ struct DeviceSpec {
   uint64_t reset_ns = 0;          // device reset after a stall
   uint64_t pri_timeout_ns = 0;    // no PRG response by then: the request was lost, retry
   uint64_t pri_backoff_ns = 0;    // wait before re-sending a page request
+  uint32_t prg_pages = 1;         // pages per page request group: the faulting one and those after it
   uint64_t pcie_latency_ns = 0;         // one way, device <-> root complex
   double pcie_bandwidth_bytes_per_s = 0;
   std::vector<PathSpec> paths;

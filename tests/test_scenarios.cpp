@@ -283,6 +283,19 @@ TEST(Pri, ParallelFaultsFillThePrqUpToTheOutstandingAllocation) {
   EXPECT_GT(r["host"]["fault_cpu_ns"].get<uint64_t>(), 0u);
 }
 
+TEST(Pri, PageRequestGroupsAskForSeveralPagesAtOnce) {
+  const json one = run_report(scenario("sva-accelerator.json"));
+  const json eight = run_report(scenario("sva-accelerator.json"), "--set /devices/0/prg_pages=8");
+  check_invariants(eight);
+  const json& pri = eight["devices"][0]["pri"];
+  EXPECT_EQ(pri["requests"].get<uint64_t>(), 8 * pri["groups"].get<uint64_t>());
+  EXPECT_EQ(one["devices"][0]["pri"]["requests"].get<uint64_t>(), one["devices"][0]["pri"]["groups"].get<uint64_t>());
+  // Sequential streams find the next pages present: fewer stalls, more throughput.
+  EXPECT_GT(eight["devices"][0]["dma"]["completed"].get<uint64_t>(), one["devices"][0]["dma"]["completed"].get<uint64_t>());
+  EXPECT_LE(eight["iommu"]["prq"]["max_depth"].get<uint64_t>(), 32u);  // the outstanding allocation, in pages
+  EXPECT_EQ(eight["domains"][0]["faults_resolved"].get<uint64_t>(), pri["requests"].get<uint64_t>());
+}
+
 TEST(Policies, NvmeWithoutPriNeedsPinning) {
   const json pinned = run_report(scenario("nvme-no-pri.json"));  // allow_list -> pin_all
   check_invariants(pinned);

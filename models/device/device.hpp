@@ -17,7 +17,8 @@
 // or stall (the path stops until a device reset, which also empties the ATC).
 // Does not model: TLP splitting by max payload size, flow-control credits, relaxed ordering,
 // a path with several faults outstanding at once (its first fault blocks it), page request
-// groups of more than one page (every request is its own group, Last set).
+// a device's choice of which pages to group (it groups the faulting page with the next
+// prg_pages - 1 pages of the address space).
 #pragma once
 #include <cstdint>
 #include <queue>
@@ -83,7 +84,7 @@ class Path {
   const DmaCounters& dma() const { return dma_; }
   const PendingFault& pending() const { return pending_; }
   uint64_t page_requests() const { return page_requests_; }
-  void count_page_request() { ++page_requests_; }
+  void count_page_requests(uint32_t pages) { page_requests_ += pages; }
   Device& device() { return *dev_; }
   uint64_t next_due_ns() const;
 
@@ -143,7 +144,8 @@ class Device {
   }
   uint64_t ats_requests = 0;
   uint64_t failed_untranslatable = 0;
-  uint64_t pri_requests = 0;
+  uint64_t pri_requests = 0;  // page requests (one per page)
+  uint64_t pri_groups = 0;    // page request groups (one PRG response each)
   Histogram fault_latency_ns;  // page request sent -> PRG response received
   uint64_t atc_invalidations = 0;
   // Latest time a DMA of this device used a translation (its data phase started). An
@@ -152,7 +154,7 @@ class Device {
   uint64_t max_use_ns = 0;
   Checker* checker = nullptr;  // set when the checker is on
   uint64_t resets = 0;             // device resets after stalls
-  uint64_t pri_outstanding = 0;    // page requests in flight now
+  uint64_t pri_outstanding = 0;    // page requests (pages) in flight now
   uint64_t pri_retries = 0;        // page requests sent again (timeout, or faulted again after Success)
   uint64_t pri_timeouts = 0;
   uint64_t pri_responses[3] = {};  // Success, Invalid, Failure
