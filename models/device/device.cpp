@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <algorithm>
-#include <limits>
 
 namespace iopf {
 
@@ -84,7 +83,6 @@ bool Path::on_fault(uint64_t due_ns, uint64_t t, uint64_t va) {
     return false;
   }
   ++dma_.failed;
-  ++d.failed_untranslatable;
   uint64_t free_at = t;
   switch (d.spec().intolerant) {
     case IntolerantAction::kAbort: ++dma_.aborted; break;

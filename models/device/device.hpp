@@ -143,7 +143,6 @@ class Device {
     return free_at;
   }
   uint64_t ats_requests = 0;
-  uint64_t failed_untranslatable = 0;
   uint64_t pri_requests = 0;  // page requests (one per page)
   uint64_t pri_groups = 0;    // page request groups (one PRG response each)
   Histogram fault_latency_ns;  // page request sent -> PRG response received

@@ -94,7 +94,6 @@ class Iommu {
   Tlb& iotlb() { return iotlb_; }
   const Tlb& iotlb() const { return iotlb_; }
   const WalkCaches& walk_cache_s1() const { return wc_s1_; }
-  const WalkCaches& walk_cache_s2() const { return wc_s2_; }
   uint64_t walks() const { return walks_; }
   uint64_t walk_mem_reads() const { return walk_mem_reads_; }
   const IommuTiming& timing() const { return timing_; }

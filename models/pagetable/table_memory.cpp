@@ -28,7 +28,6 @@ TableMemory::TableMemory() {
 }
 
 uint64_t TableMemory::alloc() {
-  ++live_;
   if (!free_.empty()) {
     uint64_t pa = free_.back();
     free_.pop_back();
@@ -42,7 +41,6 @@ uint64_t TableMemory::alloc() {
 }
 
 void TableMemory::free(uint64_t pa) {
-  --live_;
   free_.push_back(pa);
 }
 

@@ -24,7 +24,6 @@ class TableMemory {
   void free(uint64_t pa);
   // Static so the walk needs no instance lookup: one subtraction and one load per level.
   static uint64_t* ptr(uint64_t pa) { return reinterpret_cast<uint64_t*>(arena_ + (pa - kTableBasePa)); }
-  uint64_t live_tables() const { return live_; }
 
   TableMemory(const TableMemory&) = delete;
   TableMemory& operator=(const TableMemory&) = delete;
@@ -34,7 +33,6 @@ class TableMemory {
   static inline char* arena_ = nullptr;
   uint64_t reserved_bytes_ = 0;
   uint64_t next_off_ = 0;
-  uint64_t live_ = 0;
   std::vector<uint64_t> free_;
 };
 
