@@ -28,10 +28,11 @@ inline std::string temp_path(const std::string& stem) {
   return std::string(dir ? dir : "/tmp") + "/iopfsim-test-" + std::to_string(getpid()) + "-" + stem;
 }
 
-// args are passed through the shell: quote what needs it.
-inline CmdResult run_iopfsim(const std::string& args) {
+// args are passed through the shell: quote what needs it. dir: working directory, or "".
+inline CmdResult run_iopfsim_in(const std::string& dir, const std::string& args) {
   const std::string out = temp_path("stdout"), err = temp_path("stderr");
-  const std::string cmd = std::string(IOPFSIM_BIN) + " " + args + " >" + out + " 2>" + err;
+  const std::string cd = dir.empty() ? "" : "cd '" + dir + "' && ";
+  const std::string cmd = cd + std::string(IOPFSIM_BIN) + " " + args + " >" + out + " 2>" + err;
   const int rc = std::system(cmd.c_str());
   CmdResult r;
   r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
@@ -41,6 +42,8 @@ inline CmdResult run_iopfsim(const std::string& args) {
   std::remove(err.c_str());
   return r;
 }
+
+inline CmdResult run_iopfsim(const std::string& args) { return run_iopfsim_in("", args); }
 
 inline std::string scenario(const std::string& name) {
   return std::string(IOPFSIM_SOURCE_DIR) + "/scenarios/" + name;
