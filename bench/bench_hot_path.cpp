@@ -13,7 +13,7 @@
 #include "models/pagetable/page_table.hpp"
 #include "models/pagetable/page_table_impl.hpp"
 #include "models/pagetable/table_memory.hpp"
-#include "sim/rng.hpp"
+#include "models/common/rng.hpp"
 
 using namespace iopf;
 

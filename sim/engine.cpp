@@ -50,7 +50,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "sim/rng.hpp"
+#include "models/common/rng.hpp"
 
 namespace sg4 = simgrid::s4u;
 
@@ -91,17 +91,6 @@ struct InvRequest {
 struct AtcInvRequest {
   InvFilter filter;
 };
-
-InvFilter filter_for(InvKind kind, uint32_t domain_id, uint32_t pasid, uint64_t lo, uint64_t hi) {
-  switch (kind) {
-    case InvKind::kPage:
-    case InvKind::kRange: return InvFilter{make_asid(domain_id, 0), kAsidDomainMask, lo, hi};
-    case InvKind::kDomain: return InvFilter{make_asid(domain_id, 0), kAsidDomainMask, 0, ~0ULL};
-    case InvKind::kPasid: return InvFilter{make_asid(domain_id, pasid), ~0ULL, 0, ~0ULL};
-    case InvKind::kGlobal: return InvFilter{0, 0, 0, ~0ULL};
-  }
-  return InvFilter{};
-}
 
 uint64_t now_ns() { return static_cast<uint64_t>(std::llround(sg4::Engine::get_clock() * 1e9)); }
 
@@ -460,7 +449,7 @@ struct Run {
     const uint32_t id = sys.domains[di]->iommu_view().id;
     std::vector<uint64_t> keys;
     if (sys.checker) keys = sys.checker->on_zap(id, lo, hi);
-    const uint64_t t = invalidate(di, kind, reason, {filter_for(kind, id, 0, lo, hi)}, done);
+    const uint64_t t = invalidate(di, kind, reason, {inv_filter(kind, id, 0, lo, hi)}, done);
     if (sys.checker) sys.checker->on_complete(keys, t);
     return t;
   }
@@ -471,7 +460,7 @@ struct Run {
     uint64_t lo, hi;
     if (!dom.split_if_large(gpa, &lo, &hi)) return;
     ++sys.activity[di].thp_splits;
-    invalidate(di, InvKind::kRange, InvReason::kThpSplit, {filter_for(InvKind::kRange, dom.iommu_view().id, 0, lo, hi)},
+    invalidate(di, InvKind::kRange, InvReason::kThpSplit, {inv_filter(InvKind::kRange, dom.iommu_view().id, 0, lo, hi)},
                done);
   }
 
@@ -514,7 +503,7 @@ struct Run {
           if (dom.classify(gpa, false) != FaultKind::kNone) continue;  // faulted away meanwhile
           dom.evict(gpa, true);
           const uint32_t id = dom.iommu_view().id;
-          filters[di].push_back(filter_for(InvKind::kPage, id, 0, gpa, gpa + 4096));
+          filters[di].push_back(inv_filter(InvKind::kPage, id, 0, gpa, gpa + 4096));
           if (sys.checker) {
             auto k = sys.checker->on_zap(id, gpa, gpa + 4096);
             keys[di].insert(keys[di].end(), k.begin(), k.end());
@@ -606,7 +595,7 @@ struct Run {
       sys.activity[di].write_protected_bytes += bytes;
       if (bytes)
         invalidate(di, InvKind::kDomain, InvReason::kDirtyLog,
-                   {filter_for(InvKind::kDomain, dom.iommu_view().id, 0, 0, ~0ULL)}, done);
+                   {inv_filter(InvKind::kDomain, dom.iommu_view().id, 0, 0, ~0ULL)}, done);
     }
   }
 
@@ -643,7 +632,7 @@ struct Run {
     };
     auto flush = [&]() {
       const uint64_t t = invalidate(di, InvKind::kDomain, InvReason::kScripted,
-                                    {filter_for(InvKind::kDomain, dom_id, 0, 0, ~0ULL)}, done);
+                                    {inv_filter(InvKind::kDomain, dom_id, 0, 0, ~0ULL)}, done);
       ++sys.inv.batched_flushes;
       if (sys.checker) sys.checker->on_complete(pending_keys, t);
       for (uint64_t lo : pending_lo) put_back(lo);
@@ -671,7 +660,7 @@ struct Run {
         if (++pending >= spec.batch_entries) flush();
       } else {
         const uint64_t t =
-            invalidate(di, spec.kind, InvReason::kScripted, {filter_for(spec.kind, dom_id, spec.pasid, lo, hi)}, done);
+            invalidate(di, spec.kind, InvReason::kScripted, {inv_filter(spec.kind, dom_id, spec.pasid, lo, hi)}, done);
         if (sys.checker) sys.checker->on_complete(keys, t);
         // Only now, with every cache flushed, may the old frame be reused and the page come back.
         if (spec.action == InvAction::kRemap) put_back(lo);

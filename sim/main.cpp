@@ -10,8 +10,8 @@
 
 #include "models/pagetable/page_table.hpp"
 #include "sim/engine.hpp"
-#include "sim/input_error.hpp"
-#include "sim/params.hpp"
+#include "models/common/input_error.hpp"
+#include "models/common/params.hpp"
 #include "sim/report.hpp"
 #include "sim/scenario.hpp"
 #include "sim/system.hpp"

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "models/pagetable/page_table.hpp"
-#include "sim/units.hpp"
+#include "models/common/units.hpp"
 
 namespace iopf {
 using nlohmann::json;
@@ -104,7 +104,7 @@ json make_report(const System& sys, const EngineStats& st) {
                          {"auto_responses", sys.prq_auto_responses}}}};
   json by_kind = json::object();
   for (int k = 0; k < kInvKinds; ++k)
-    by_kind[inv_kind_name(static_cast<InvKind>(k))] = {{"count", sys.inv.count[k]},
+    by_kind[enum_name(kInvKindNames, static_cast<InvKind>(k))] = {{"count", sys.inv.count[k]},
                                                         {"latency_ns", histogram_json(sys.inv.latency_ns[k])}};
   r["iommu"]["invalidation"] = {{"by_kind", by_kind},
                                 {"source_events", sys.inv.source_events},
@@ -118,14 +118,14 @@ json make_report(const System& sys, const EngineStats& st) {
     json reasons = json::object();
     for (int k = 0; k < kInvReasons; ++k) {
       const auto& rs = sys.inv_by_reason[i][k];
-      reasons[inv_reason_name(static_cast<InvReason>(k))] = {{"count", rs.count},
+      reasons[enum_name(kInvReasonNames, static_cast<InvReason>(k))] = {{"count", rs.count},
                                                              {"latency_ns", histogram_json(rs.latency_ns)}};
     }
     const auto& a = sys.activity[i];
     doms.push_back({{"name", d.spec().name},
-                    {"kind", domain_kind_name(d.spec().kind)},
-                    {"policy", policy_name(d.spec().policy)},
-                    {"effective_policy", policy_name(d.effective_policy())},
+                    {"kind", enum_name(kDomainKindNames, d.spec().kind)},
+                    {"policy", enum_name(kPolicyNames, d.spec().policy)},
+                    {"effective_policy", enum_name(kPolicyNames, d.effective_policy())},
                     {"format", d.spec().format},
                     {"memory_bytes", d.spec().memory_bytes},
                     {"pinned_bytes", d.pinned_bytes()},

@@ -11,8 +11,8 @@
 #include <sstream>
 
 #include "models/pagetable/page_table.hpp"
-#include "sim/input_error.hpp"
-#include "sim/params.hpp"
+#include "models/common/input_error.hpp"
+#include "models/common/params.hpp"
 
 namespace iopf {
 using nlohmann::json;
@@ -72,7 +72,7 @@ const ParamTable kIommuTable{
         {"prq_overflow", ParamType::Enum, "\"auto_success\"",
          "a page request that finds the PRQ full: auto_success, the IOMMU answers Success at once and the device "
          "retries (VT-d, as we read its spec); drop, the request is lost and the device times out",
-         "", "auto_success|drop"},
+         "", enum_choices(kPrqOverflowNames)},
     }};
 
 const ParamTable kIotlbTable{
@@ -86,7 +86,7 @@ const ParamTable kIotlbTable{
         {"ways_2m", ParamType::Int, "4", "associativity of the 2 MiB array", "chosen", "", 1, 1 << 20},
         {"entries_1g", ParamType::Int, "8", "1 GiB entries", "chosen", "", 0, 1 << 20},
         {"ways_1g", ParamType::Int, "8", "associativity of the 1 GiB array", "chosen", "", 1, 1 << 20},
-        {"policy", ParamType::Enum, "\"lru\"", "replacement policy", "chosen", "lru|fifo"},
+        {"policy", ParamType::Enum, "\"lru\"", "replacement policy", "chosen", enum_choices(kReplPolicyNames)},
     }};
 
 const ParamTable kWalkCacheTable{
@@ -95,7 +95,7 @@ const ParamTable kWalkCacheTable{
         {"entries", ParamType::Int, "256", "entries per level (0 disables)", "MMU-600 TCU, Agilex 5 HPS TRM (domain.md)",
          "", 0, 1 << 20},
         {"ways", ParamType::Int, "4", "associativity", "chosen", "", 1, 1 << 20},
-        {"policy", ParamType::Enum, "\"lru\"", "replacement policy", "chosen", "lru|fifo"},
+        {"policy", ParamType::Enum, "\"lru\"", "replacement policy", "chosen", enum_choices(kReplPolicyNames)},
     }};
 
 const ParamTable kEngineTable{
@@ -118,7 +118,7 @@ const ParamTable kDomainTable{
         {"name", ParamType::String, nullptr, "domain name; devices refer to it", ""},
         {"kind", ParamType::Enum, nullptr, "pinned: all memory pinned and mapped at start; "
                                            "shared_tdp: KVM's stage 2 shared with the IOMMU, pages faulted in",
-         "", "pinned|shared_tdp"},
+         "", enum_choices(kDomainKindNames)},
         {"format", ParamType::String, "\"vtd_ss_4level\"", "page-table format (iopfsim list-formats)",
          "VT-d second stage is the EPT format a shared KVM TDP uses"},
         {"memory", ParamType::Bytes, nullptr, "guest memory; IOVA = GPA from 0", "", "", 4096, 1.8e19},
@@ -135,7 +135,7 @@ const ParamTable kDomainTable{
         {"policy", ParamType::Enum, "\"fault_all\"",
          "shared_tdp: pin_all (like VFIO), fault_all, pin_intolerant_paths (pin what paths that cannot fault "
          "touch), allow_list (fault only if every device tolerates faults on every path, else pin all)",
-         "", "pin_all|fault_all|pin_intolerant_paths|allow_list"},
+         "", enum_choices(kPolicyNames)},
         {"vcpu_touch_rate", ParamType::Rate, "0",
          "guest memory accesses to random pages per second, all vCPUs together (0: none); a vCPU waits for its "
          "own faults", "", "", 0, 1e12},
@@ -171,7 +171,7 @@ const ParamTable kDeviceTable{
         {"intolerant_fault", ParamType::Enum, "\"abort\"",
          "a path that cannot fault meets an absent page: abort (the DMA fails, its data is lost), drop (the packet "
          "is dropped and the path goes on), stall (the path stops until a device reset)",
-         "", "abort|drop|stall"},
+         "", enum_choices(kIntolerantActionNames)},
         {"reset_cost", ParamType::Ns, "\"100ms\"", "device reset after a stall",
          "PCIe Function Level Reset completes within 100 ms (PCIe base spec)", "", 0, 1e12},
         {"pri_timeout", ParamType::Ns, "\"1ms\"", "no PRG response by then: the request was lost; retry", "chosen", "",
@@ -196,7 +196,7 @@ const ParamTable kAtcTable{
         {"ways_2m", ParamType::Int, "4", "associativity", "chosen", "", 1, 1 << 20},
         {"entries_1g", ParamType::Int, "4", "1 GiB entries", "chosen", "", 0, 1 << 20},
         {"ways_1g", ParamType::Int, "4", "associativity", "chosen", "", 1, 1 << 20},
-        {"policy", ParamType::Enum, "\"lru\"", "replacement policy", "chosen", "lru|fifo"},
+        {"policy", ParamType::Enum, "\"lru\"", "replacement policy", "chosen", enum_choices(kReplPolicyNames)},
     }};
 
 const ParamTable kPathTable{
@@ -214,9 +214,9 @@ const ParamTable kWorkloadTable{
         {"pattern", ParamType::Enum, "\"sequential\"",
          "sequential: stream through the region and wrap; ring: a circular buffer of access_size entries, "
          "same order; random: uniform access_size-aligned addresses",
-         "", "sequential|random|ring"},
+         "", enum_choices(kPatternNames)},
         {"access_size", ParamType::Bytes, "64", "bytes per DMA (power of two, at most 4 KiB)", "chosen", "", 1, 4096},
-        {"op", ParamType::Enum, "\"read\"", "DMA direction", "", "read|write"},
+        {"op", ParamType::Enum, "\"read\"", "DMA direction", "", enum_choices(kDmaOpNames)},
         {"rate", ParamType::Rate, nullptr, "open loop: DMAs per second (give rate or outstanding)", "", "", 1e-3, 1e15},
         {"outstanding", ParamType::Int, nullptr, "closed loop: DMAs in flight (give rate or outstanding)", "", "", 1,
          65536},
@@ -229,11 +229,11 @@ const ParamTable kInvalidationTable{
         {"name", ParamType::String, nullptr, "source name", ""},
         {"domain", ParamType::String, nullptr, "domain whose mappings change", ""},
         {"kind", ParamType::Enum, "\"page\"", "invalidation granularity sent to the IOMMU and ATCs", "",
-         "page|range|domain|pasid|global"},
+         enum_choices(kInvKindNames)},
         {"action", ParamType::Enum, "\"flush\"",
          "flush: caches only; zap: unmap (page absent until faulted back; faultable domains only); "
          "remap: unmap, and map at another host PA once the invalidation completed",
-         "", "flush|zap|remap"},
+         "", enum_choices(kInvActionNames)},
         {"rate", ParamType::Rate, nullptr, "events per second", "", "", 1e-3, 1e15},
         {"region_base", ParamType::Bytes, "0", "first IOVA the events pick from", ""},
         {"region_size", ParamType::Bytes, "0", "bytes the events pick from (0: all of the domain)", ""},
@@ -280,7 +280,7 @@ TlbGeometry read_tlb(const ObjReader& r) {
     if (sets & (sets - 1))
       r.fail(e[c], "expected entries/ways to be a power of two (sets), found " + std::to_string(sets) + " sets");
   }
-  g.policy = parse_repl_policy(r.enumeration("policy"));
+  g.policy = r.choice("policy", kReplPolicyNames);
   return g;
 }
 
@@ -299,15 +299,6 @@ const json& array_at(const json& obj, const char* key, const std::string& ptr, c
 bool is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
 
 }  // namespace
-
-const char* pattern_name(Pattern p) {
-  switch (p) {
-    case Pattern::kSequential: return "sequential";
-    case Pattern::kRandom: return "random";
-    case Pattern::kRing: return "ring";
-  }
-  return "?";
-}
 
 PinPlan pin_plan(const Scenario& sc, size_t domain_index) {
   const DomainSpec& d = sc.domains[domain_index];
@@ -346,18 +337,6 @@ PinPlan pin_plan(const Scenario& sc, size_t domain_index) {
     for (const auto& [lo, hi] : plan.ranges) plan.bytes += hi - lo;
   }
   return plan;
-}
-
-const char* domain_kind_name(DomainKind k) { return k == DomainKind::kPinned ? "pinned" : "shared_tdp"; }
-
-const char* policy_name(Policy p) {
-  switch (p) {
-    case Policy::kPinAll: return "pin_all";
-    case Policy::kFaultAll: return "fault_all";
-    case Policy::kPinIntolerantPaths: return "pin_intolerant_paths";
-    case Policy::kAllowList: return "allow_list";
-  }
-  return "?";
 }
 
 Scenario parse_scenario(const json& doc, const std::string& file) {
@@ -406,12 +385,12 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
     sc.iommu.inv_queue_depth = u32(r.integer("inv_queue_depth"));
     sc.iommu.inv_desc_ns = r.ns("inv_desc");
     sc.iommu.inv_wait_ns = r.ns("inv_wait");
-    sc.iommu.prq_overflow = r.enumeration("prq_overflow") == "drop" ? PrqOverflow::kDrop : PrqOverflow::kAutoSuccess;
+    sc.iommu.prq_overflow = r.choice("prq_overflow", kPrqOverflowNames);
     sc.iommu.iotlb = read_tlb(ObjReader(sub(j, "iotlb"), "/iommu/iotlb", file, kIotlbTable));
     ObjReader w(sub(j, "walk_cache"), "/iommu/walk_cache", file, kWalkCacheTable);
     sc.iommu.walk_cache.entries = u32(w.integer("entries"));
     sc.iommu.walk_cache.ways = u32(w.integer("ways"));
-    sc.iommu.walk_cache.policy = parse_repl_policy(w.enumeration("policy"));
+    sc.iommu.walk_cache.policy = w.choice("policy", kReplPolicyNames);
     const auto& wc = sc.iommu.walk_cache;
     if (wc.entries && (wc.entries % wc.ways || !is_pow2(wc.entries / wc.ways)))
       w.fail("entries", "expected entries/ways to be a whole power of two, found " + std::to_string(wc.entries) +
@@ -434,7 +413,7 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
     DomainSpec d;
     d.name = r.str("name");
     if (!names.insert(d.name).second) r.fail("name", "expected a unique domain name, found a second \"" + d.name + "\"");
-    d.kind = r.enumeration("kind") == "pinned" ? DomainKind::kPinned : DomainKind::kSharedTdp;
+    d.kind = r.choice("kind", kDomainKindNames);
     d.format = r.str("format");
     if (!is_page_table_format(d.format)) {
       std::string all;
@@ -456,11 +435,7 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
     d.pin_ns_per_4k = r.ns("pin_cost_per_4k");
     d.fault_ns = r.ns("fault_cost");
     d.major_fault_ns = r.ns("major_fault_cost");
-    const std::string pol = r.enumeration("policy");
-    d.policy = pol == "pin_all"                ? Policy::kPinAll
-               : pol == "pin_intolerant_paths" ? Policy::kPinIntolerantPaths
-               : pol == "allow_list"           ? Policy::kAllowList
-                                               : Policy::kFaultAll;
+    d.policy = r.choice("policy", kPolicyNames);
     d.vcpu_touch_rate_per_s = r.rate_per_s("vcpu_touch_rate");
     d.vcpus = u32(r.integer("vcpus"));
     d.migration_rate_per_s = r.rate_per_s("migration_rate");
@@ -503,8 +478,7 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
     dev.pri_outstanding = u32(r.integer("pri_outstanding"));
     dev.atc_lookup_ns = r.ns("atc_lookup");
     dev.atc_inv_ns = r.ns("atc_inv");
-    const std::string ia = r.enumeration("intolerant_fault");
-    dev.intolerant = ia == "drop" ? IntolerantAction::kDrop : ia == "stall" ? IntolerantAction::kStall : IntolerantAction::kAbort;
+    dev.intolerant = r.choice("intolerant_fault", kIntolerantActionNames);
     dev.reset_ns = r.ns("reset_cost");
     dev.pri_timeout_ns = r.ns("pri_timeout");
     dev.pri_backoff_ns = r.ns("pri_retry_backoff");
@@ -534,12 +508,11 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
       WorkloadSpec& wl = path.workload;
       wl.region_base = w.bytes("region_base");
       wl.region_bytes = w.bytes("region_size");
-      const std::string pat = w.enumeration("pattern");
-      wl.pattern = pat == "random" ? Pattern::kRandom : pat == "ring" ? Pattern::kRing : Pattern::kSequential;
+      wl.pattern = w.choice("pattern", kPatternNames);
       const uint64_t acc = w.bytes("access_size");
       if (!is_pow2(acc)) w.fail("access_size", "expected a power of two, found " + std::to_string(acc));
       wl.access_bytes = static_cast<uint32_t>(acc);
-      wl.write = w.enumeration("op") == "write";
+      wl.write = w.choice("op", kDmaOpNames) == DmaOp::kWrite;
       wl.start_ns = w.ns("start");
       if (w.has("rate") == w.has("outstanding"))
         throw InputError(file, pp + "/workload", "expected exactly one of \"rate\" (open loop) or \"outstanding\" (closed loop)");
@@ -572,12 +545,8 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
       if (sc.domains[k].name == dom) { inv.domain_index = k; found = true; }
     if (!found) r.fail("domain", "expected the name of a domain in /domains, found \"" + dom + "\"");
     const DomainSpec& d = sc.domains[inv.domain_index];
-    const std::string kind = r.enumeration("kind");
-    const char* kinds[] = {"page", "range", "domain", "pasid", "global"};
-    for (int k = 0; k < kInvKinds; ++k)
-      if (kind == kinds[k]) inv.kind = static_cast<InvKind>(k);
-    const std::string action = r.enumeration("action");
-    inv.action = action == "zap" ? InvAction::kZap : action == "remap" ? InvAction::kRemap : InvAction::kFlush;
+    inv.kind = r.choice("kind", kInvKindNames);
+    inv.action = r.choice("action", kInvActionNames);
     if (inv.action == InvAction::kZap && d.kind == DomainKind::kPinned)
       r.fail("action", "expected flush or remap on pinned domain \"" + d.name + "\" (pinned pages are never zapped)");
     if (inv.action != InvAction::kFlush && d.memory_bytes > (1ULL << 40))
@@ -613,17 +582,6 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
                          " bytes: " + who + "), found " + std::to_string(sc.host.memory_bytes) +
                          "; pinned memory is never reclaimed, so it cannot be overcommitted");
   return sc;
-}
-
-const char* inv_kind_name(InvKind k) {
-  switch (k) {
-    case InvKind::kPage: return "page";
-    case InvKind::kRange: return "range";
-    case InvKind::kDomain: return "domain";
-    case InvKind::kPasid: return "pasid";
-    case InvKind::kGlobal: return "global";
-  }
-  return "?";
 }
 
 namespace {

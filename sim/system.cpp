@@ -2,18 +2,6 @@
 
 namespace iopf {
 
-const char* inv_reason_name(InvReason r) {
-  switch (r) {
-    case InvReason::kScripted: return "scripted";
-    case InvReason::kReclaim: return "reclaim";
-    case InvReason::kThpSplit: return "thp_split";
-    case InvReason::kThpCollapse: return "thp_collapse";
-    case InvReason::kMigration: return "migration";
-    case InvReason::kDirtyLog: return "dirty_log";
-  }
-  return "?";
-}
-
 System::System(const Scenario& scenario) : sc(scenario) {
   iommu.configure(sc.iommu.iotlb, sc.iommu.walk_cache.entries, sc.iommu.walk_cache.ways, sc.iommu.walk_cache.policy,
                   IommuTiming{sc.iommu.iotlb_lookup_ns, sc.iommu.walk_mem_read_ns});

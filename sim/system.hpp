@@ -9,14 +9,10 @@
 #include "models/iommu/checker.hpp"
 #include "models/iommu/iommu.hpp"
 #include "sim/scenario.hpp"
-#include "sim/stats.hpp"
+#include "models/common/stats.hpp"
 
 namespace iopf {
 
-// Why a stage-2 entry was removed or weakened (MMU-notifier invalidations), or a scripted source.
-enum class InvReason : uint8_t { kScripted, kReclaim, kThpSplit, kThpCollapse, kMigration, kDirtyLog };
-constexpr int kInvReasons = 6;
-const char* inv_reason_name(InvReason r);
 
 struct System {
   explicit System(const Scenario& scenario);

@@ -8,7 +8,7 @@
 
 #include "models/cache/set_assoc.hpp"
 #include "models/cache/tlb.hpp"
-#include "sim/rng.hpp"
+#include "models/common/rng.hpp"
 
 using namespace iopf;
 

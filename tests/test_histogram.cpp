@@ -4,8 +4,8 @@
 #include <cmath>
 #include <vector>
 
-#include "sim/rng.hpp"
-#include "sim/stats.hpp"
+#include "models/common/rng.hpp"
+#include "models/common/stats.hpp"
 
 using iopf::Histogram;
 

@@ -8,7 +8,7 @@
 
 #include "models/pagetable/page_table.hpp"
 #include "models/pagetable/table_memory.hpp"
-#include "sim/rng.hpp"
+#include "models/common/rng.hpp"
 
 using namespace iopf;
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "sim/units.hpp"
+#include "models/common/units.hpp"
 
 using namespace iopf::units;
 

@@ -11,14 +11,15 @@
 #include <string>
 #include <vector>
 
+#include "models/common/enum_table.hpp"
+
 namespace iopf {
 
 enum class ReplPolicy : uint8_t {
   kLru,   // true LRU by access stamp: evicts the least recently used way
   kFifo,  // cheaper: round-robin victim pointer per set, nothing updated on a hit
 };
-ReplPolicy parse_repl_policy(const std::string& s);  // "lru" | "fifo"
-const char* repl_policy_name(ReplPolicy p);
+inline constexpr EnumTable<ReplPolicy, 2> kReplPolicyNames{{{ReplPolicy::kLru, "lru"}, {ReplPolicy::kFifo, "fifo"}}};
 
 // Which entries an invalidation removes: asid bits under asid_mask must equal asid, and the
 // entry's span must overlap [va_lo, va_hi) (an empty range means every address).

@@ -29,9 +29,9 @@
 #include "models/domain/domain.hpp"
 #include "models/iommu/checker.hpp"
 #include "models/iommu/iommu.hpp"
-#include "sim/rng.hpp"
-#include "sim/scenario.hpp"
-#include "sim/stats.hpp"
+#include "models/common/rng.hpp"
+#include "models/device/params.hpp"
+#include "models/common/stats.hpp"
 
 namespace iopf {
 

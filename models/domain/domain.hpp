@@ -30,8 +30,8 @@
 
 #include "models/iommu/iommu.hpp"
 #include "models/pagetable/page_table.hpp"
-#include "sim/rng.hpp"
-#include "sim/scenario.hpp"
+#include "models/common/rng.hpp"
+#include "models/domain/params.hpp"
 
 namespace iopf {
 

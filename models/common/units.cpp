@@ -1,4 +1,4 @@
-#include "sim/units.hpp"
+#include "models/common/units.hpp"
 
 #include <cctype>
 #include <cmath>

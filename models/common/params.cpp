@@ -1,4 +1,4 @@
-#include "sim/params.hpp"
+#include "models/common/params.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -7,8 +7,8 @@
 #include <type_traits>
 #include <sstream>
 
-#include "sim/input_error.hpp"
-#include "sim/units.hpp"
+#include "models/common/input_error.hpp"
+#include "models/common/units.hpp"
 
 namespace iopf {
 using nlohmann::json;

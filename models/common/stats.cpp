@@ -1,4 +1,4 @@
-#include "sim/stats.hpp"
+#include "models/common/stats.hpp"
 
 #include <nlohmann/json.hpp>
 

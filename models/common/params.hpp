@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "models/common/enum_table.hpp"
+
 namespace iopf {
 
 enum class ParamType { Bool, Int, Double, Bytes, Ns, Rate, Bandwidth, String, Enum };
@@ -19,7 +21,7 @@ struct ParamSpec {
   const char* default_json;  // JSON text of the default; nullptr means required
   const char* description;
   const char* source;        // where the default figure comes from
-  const char* choices = "";  // Enum: "a|b|c"
+  std::string choices = "";  // Enum: "a|b|c", from the enum's one table (enum_choices)
   double min = 0;            // inclusive range for numeric kinds (min > max disables)
   double max = -1;
 };
@@ -49,6 +51,11 @@ class ObjReader {
   double bandwidth_bytes_per_s(const char* name) const;
   std::string str(const char* name) const;
   std::string enumeration(const char* name) const;
+  // An enum value by its one table (the parameter's choices are that table's names).
+  template <class E, size_t N>
+  E choice(const char* name, const EnumTable<E, N>& t) const {
+    return *enum_parse(t, enumeration(name));
+  }
   bool has(const char* name) const;  // present in the file (not defaulted)
   std::string pointer(const char* name) const { return ptr_ + "/" + name; }
   const std::string& file() const { return file_; }

@@ -1,0 +1,64 @@
+// A device's parameters, its DMA paths and their workloads, as the scenario's "devices"
+// array gives them (the loader fills these; defaults and sources: the device, device.atc,
+// path and workload parameter tables, sim/scenario.cpp).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/cache/tlb.hpp"
+#include "models/common/enum_table.hpp"
+
+namespace iopf {
+
+enum class Pattern : uint8_t { kSequential, kRandom, kRing };
+inline constexpr EnumTable<Pattern, 3> kPatternNames{
+    {{Pattern::kSequential, "sequential"}, {Pattern::kRandom, "random"}, {Pattern::kRing, "ring"}}};
+
+// What a path that cannot fault does when it meets an absent page.
+enum class IntolerantAction : uint8_t { kAbort, kDrop, kStall };
+inline constexpr EnumTable<IntolerantAction, 3> kIntolerantActionNames{
+    {{IntolerantAction::kAbort, "abort"}, {IntolerantAction::kDrop, "drop"}, {IntolerantAction::kStall, "stall"}}};
+
+enum class DmaOp : uint8_t { kRead, kWrite };
+inline constexpr EnumTable<DmaOp, 2> kDmaOpNames{{{DmaOp::kRead, "read"}, {DmaOp::kWrite, "write"}}};
+
+struct WorkloadSpec {
+  uint64_t region_base = 0;  // IOVA
+  uint64_t region_bytes = 0;
+  Pattern pattern = Pattern::kSequential;
+  uint32_t access_bytes = 64;
+  bool write = false;
+  double rate_per_s = 0;     // open loop when > 0
+  uint32_t outstanding = 0;  // closed loop when > 0
+  uint64_t start_ns = 0;     // first DMA
+};
+
+struct PathSpec {
+  std::string name;
+  bool fault_tolerant = false;
+  WorkloadSpec workload;
+};
+
+struct DeviceSpec {
+  std::string name;
+  std::string domain;
+  size_t domain_index = 0;
+  uint32_t pasid = 0;
+  bool ats = false;
+  bool pri = false;
+  uint32_t pri_outstanding = 32;
+  TlbGeometry atc;
+  uint64_t atc_lookup_ns = 0;
+  uint64_t atc_inv_ns = 0;  // device work per ATS Invalidate Request
+  IntolerantAction intolerant = IntolerantAction::kAbort;
+  uint64_t reset_ns = 0;          // device reset after a stall
+  uint64_t pri_timeout_ns = 0;    // no PRG response by then: the request was lost, retry
+  uint64_t pri_backoff_ns = 0;    // wait before re-sending a page request
+  uint32_t prg_pages = 1;         // pages per page request group: the faulting one and those after it
+  uint64_t pcie_latency_ns = 0;         // one way, device <-> root complex
+  double pcie_bandwidth_bytes_per_s = 0;
+  std::vector<PathSpec> paths;
+};
+
+}  // namespace iopf

@@ -1,0 +1,48 @@
+// The host's parameters (CPU cores, memory, swap) and its scripted invalidation sources, as
+// the scenario's "host" object and "invalidations" array give them (the loader fills these;
+// defaults and sources: the host and invalidation parameter tables, sim/scenario.cpp).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "models/common/enum_table.hpp"
+#include "models/iommu/invalidation.hpp"
+
+namespace iopf {
+
+struct HostSpec {
+  uint32_t cores = 0;
+  uint64_t memory_latency_ns = 0;  // DRAM access behind the root complex
+  uint64_t irq_latency_ns = 0;     // page request interrupt to the fault handler running
+  uint64_t memory_bytes = 0;       // host RAM for guest memory
+  uint64_t free_target_bytes = 0;  // reclaim keeps this much free
+  double swap_read_bytes_per_s = 0;
+  double swap_write_bytes_per_s = 0;
+  uint64_t swap_latency_ns = 0;
+};
+
+enum class InvAction : uint8_t {
+  kFlush,  // caches only: the mapping stays (a TLB shootdown with nothing changed)
+  kZap,    // unmap, then invalidate: the page is absent until faulted back (faultable domains)
+  kRemap,  // unmap, invalidate, and after completion map again at another host PA (a move)
+};
+inline constexpr EnumTable<InvAction, 3> kInvActionNames{
+    {{InvAction::kFlush, "flush"}, {InvAction::kZap, "zap"}, {InvAction::kRemap, "remap"}}};
+
+// A source of invalidations: scripted unmaps on one domain at a rate.
+struct InvalidationSpec {
+  std::string name;
+  size_t domain_index = 0;
+  InvKind kind = InvKind::kPage;
+  InvAction action = InvAction::kFlush;
+  double rate_per_s = 0;
+  uint64_t region_base = 0;
+  uint64_t region_bytes = 0;
+  uint64_t range_bytes = 4096;  // power of two, aligned: address and mask
+  uint32_t pasid = 0;
+  uint64_t start_ns = 0;
+  uint32_t batch_entries = 0;   // > 0: Linux-style deferred flush of the whole domain
+  uint64_t batch_timeout_ns = 0;
+};
+
+}  // namespace iopf
