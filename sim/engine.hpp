@@ -1,9 +1,12 @@
-// The SimGrid side of a run: the platform, the actors, and the batch rule.
+// The SimGrid side of a run: the platform, the wiring of the slow-path parts, and the
+// batch rule.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "sim/fault_handling.hpp"
+#include "sim/invalidation_queue.hpp"
 #include "sim/system.hpp"
 
 namespace iopf {
@@ -13,6 +16,8 @@ struct EngineStats {
   uint64_t events = 0;  // SimGrid activities the model started (sleeps, messages, executions)
   double wall_s = 0;
   uint64_t quantum_ns = 0;  // the batch quantum in force after clamping
+  PrqStats prq;             // the SimGrid-side parts' own counters, at the end of the run
+  InvalidationStats inv;
 };
 
 // Runs the scenario in `sys` to completion. simgrid_args are extra --cfg/--log flags.

@@ -99,29 +99,29 @@ json make_report(const System& sys, const EngineStats& st) {
                 {"walks", m.walks()},
                 {"walk_mem_reads", m.walk_mem_reads()},
                 {"prq", {{"depth", sys.sc.iommu.prq_depth},
-                         {"max_depth", sys.prq_max_depth},
-                         {"overflows", sys.prq_overflows},
-                         {"auto_responses", sys.prq_auto_responses}}}};
+                         {"max_depth", st.prq.max_depth},
+                         {"overflows", st.prq.overflows},
+                         {"auto_responses", st.prq.auto_responses}}}};
   json by_kind = json::object();
   for (int k = 0; k < kInvKinds; ++k)
-    by_kind[enum_name(kInvKindNames, static_cast<InvKind>(k))] = {{"count", sys.inv.count[k]},
-                                                        {"latency_ns", histogram_json(sys.inv.latency_ns[k])}};
+    by_kind[enum_name(kInvKindNames, static_cast<InvKind>(k))] = {{"count", st.inv.count[k]},
+                                                        {"latency_ns", histogram_json(st.inv.latency_ns[k])}};
   r["iommu"]["invalidation"] = {{"by_kind", by_kind},
-                                {"source_events", sys.inv.source_events},
-                                {"batched_flushes", sys.inv.batched_flushes},
-                                {"atc_requests", sys.inv.atc_requests},
-                                {"iommu_entries_removed", sys.inv.iommu_entries_removed},
-                                {"queue_max_depth", sys.inv.queue_max_depth}};
+                                {"source_events", sys.activity.source_events()},
+                                {"batched_flushes", sys.activity.batched_flushes()},
+                                {"atc_requests", st.inv.atc_requests},
+                                {"iommu_entries_removed", st.inv.iommu_entries_removed},
+                                {"queue_max_depth", st.inv.queue_max_depth}};
   json doms = json::array();
   for (size_t i = 0; i < sys.domains.size(); ++i) {
     const Domain& d = *sys.domains[i];
     json reasons = json::object();
     for (int k = 0; k < kInvReasons; ++k) {
-      const auto& rs = sys.inv_by_reason[i][k];
+      const auto& rs = st.inv.by_reason[i][k];
       reasons[enum_name(kInvReasonNames, static_cast<InvReason>(k))] = {{"count", rs.count},
                                                              {"latency_ns", histogram_json(rs.latency_ns)}};
     }
-    const auto& a = sys.activity[i];
+    const DomainActivity& a = sys.activity.domain(i);
     doms.push_back({{"name", d.spec().name},
                     {"kind", enum_name(kDomainKindNames, d.spec().kind)},
                     {"policy", enum_name(kPolicyNames, d.spec().policy)},
@@ -138,22 +138,24 @@ json make_report(const System& sys, const EngineStats& st) {
                     {"invalidations_by_reason", reasons},
                     {"vcpu", {{"touches", a.vcpu_touches}, {"faults", a.vcpu_faults}}},
                     {"migrations", a.migrations},
-                    {"thp_splits", a.thp_splits},
+                    {"thp_splits", sys.memory.thp_splits(i)},
                     {"thp_collapses", a.thp_collapses},
                     {"dirty_log", {{"cycles", a.dirty_log_cycles}, {"write_protected_bytes", a.write_protected_bytes}}}});
   }
   r["domains"] = doms;
-  const auto& h = sys.host;
-  r["host"] = {{"memory_bytes", h.capacity_bytes},
-               {"used_bytes", h.used_bytes},
-               {"max_used_bytes", h.max_used_bytes},
-               {"reclaimed_pages", h.reclaimed_pages},
-               {"swap_out_bytes", h.swap_out_bytes},
-               {"swap_in_bytes", h.swap_in_bytes},
-               {"reclaim_waits", h.reclaim_waits},
-               {"fault_cpu_ns", h.fault_cpu_ns},
-               {"device_faults", {{"minor", h.device_faults_minor}, {"major", h.device_faults_major},
-                                  {"write_protect", h.device_faults_wp}}}};
+  const HostMemory& h = sys.memory;
+  const uint64_t* df = st.prq.device_faults;
+  r["host"] = {{"memory_bytes", h.capacity_bytes()},
+               {"used_bytes", h.used_bytes()},
+               {"max_used_bytes", h.max_used_bytes()},
+               {"reclaimed_pages", h.reclaimed_pages()},
+               {"swap_out_bytes", h.swap_out_bytes()},
+               {"swap_in_bytes", h.swap_in_bytes()},
+               {"reclaim_waits", h.reclaim_waits()},
+               {"fault_cpu_ns", h.fault_cpu_ns()},
+               {"device_faults", {{"minor", df[static_cast<int>(FaultKind::kMinor)]},
+                                  {"major", df[static_cast<int>(FaultKind::kMajor)]},
+                                  {"write_protect", df[static_cast<int>(FaultKind::kWriteProtect)]}}}};
   r["checks"] = {{"conservation_ok", conservation}, {"checker", sc.engine.checker}};
   if (sys.checker) {
     r["checks"]["stale_translation_uses"] = sys.checker->stale_translation_uses();

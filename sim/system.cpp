@@ -2,10 +2,10 @@
 
 namespace iopf {
 
-System::System(const Scenario& scenario) : sc(scenario) {
+System::System(const Scenario& scenario)
+    : sc(scenario), memory(sc.host, &domains), activity(&domains, &memory, sc.seed, sc.duration_ns) {
   iommu.configure(sc.iommu.iotlb, sc.iommu.walk_cache.entries, sc.iommu.walk_cache.ways, sc.iommu.walk_cache.policy,
                   IommuTiming{sc.iommu.iotlb_lookup_ns, sc.iommu.walk_mem_read_ns});
-  host.capacity_bytes = sc.host.memory_bytes;
   // Pinned memory first (validation guarantees it fits), then what each domain touched
   // before the run, while the host has room above its free target.
   for (size_t i = 0; i < sc.domains.size(); ++i) {
@@ -13,21 +13,20 @@ System::System(const Scenario& scenario) : sc(scenario) {
     const PinPlan plan = pin_plan(sc, i);
     domains.back()->set_effective_policy(plan.effective);
     for (const auto& [lo, hi] : plan.ranges) domains.back()->add_pinned_range(lo, hi);
-    host.use(static_cast<int64_t>(domains.back()->pinned_request_bytes()));
+    memory.use(static_cast<int64_t>(domains.back()->pinned_request_bytes()));
   }
   // Random stream ids: 0..63 domains, 1000 + 100*device + path for paths, 5000+ sources.
   for (size_t i = 0; i < domains.size(); ++i) {
     Domain& d = *domains[i];
     const uint64_t pinned = d.pinned_request_bytes();
-    const uint64_t avail = host.capacity_bytes > host.used_bytes + sc.host.free_target_bytes
-                               ? host.capacity_bytes - host.used_bytes - sc.host.free_target_bytes
+    const uint64_t used = memory.used_bytes();
+    const uint64_t avail = sc.host.memory_bytes > used + sc.host.free_target_bytes
+                               ? sc.host.memory_bytes - used - sc.host.free_target_bytes
                                : 0;
     Rng rng(sc.seed, i);
     const uint64_t took = d.setup(rng, avail + pinned);
-    host.use(static_cast<int64_t>(took - pinned));
+    memory.use(static_cast<int64_t>(took - pinned));
   }
-  inv_by_reason.assign(domains.size(), std::vector<ReasonStats>(kInvReasons));
-  activity.assign(domains.size(), DomainActivity{});
   for (size_t i = 0; i < sc.devices.size(); ++i) {
     const DeviceSpec& ds = sc.devices[i];
     DeviceTiming t;

@@ -1,0 +1,135 @@
+#include "models/host/host_memory.hpp"
+
+#include "models/common/sizes.hpp"
+#include "models/iommu/checker.hpp"
+#include "models/iommu/iommu.hpp"
+
+namespace iopf {
+
+HostMemory::HostMemory(const HostSpec& spec, std::vector<std::unique_ptr<Domain>>* domains)
+    : spec_(spec), domains_(domains) {}
+
+void HostMemory::attach(HostServices* svc, Invalidator* inv, Iommu* iommu, Checker* checker) {
+  svc_ = svc;
+  inv_ = inv;
+  iommu_ = iommu;
+  checker_ = checker;
+  kswapd_wake_ = svc->make_wakeup("kswapd");
+  thp_splits_.assign(domains_->size(), 0);
+}
+
+bool HostMemory::any_reclaimable() const {
+  for (const auto& d : *domains_)
+    if (d->faultable() && d->resident_bytes() > d->pinned_bytes()) return true;
+  return false;
+}
+
+void HostMemory::wake_reclaim() {
+  if (kswapd_busy_) return;
+  kswapd_busy_ = true;
+  kswapd_wake_->notify();
+}
+
+bool HostMemory::reserve(uint64_t bytes) {
+  while (free_bytes() < bytes) {
+    wake_reclaim();
+    if (!any_reclaimable()) return false;
+    ++reclaim_waits_;
+    svc_->sleep_until(svc_->now_ns() + kReclaimPollNs);
+  }
+  use(static_cast<int64_t>(bytes));
+  if (free_bytes() < spec_.free_target_bytes) wake_reclaim();
+  return true;
+}
+
+FaultKind HostMemory::fault_in(Domain& dom, uint64_t va, bool write, bool* ok) {
+  *ok = true;
+  const FaultKind kind = dom.classify(va, write);
+  if (kind == FaultKind::kNone) return kind;
+  const uint64_t need = kind == FaultKind::kWriteProtect ? 0
+                        : kind == FaultKind::kMajor      ? kBasePageBytes
+                                                         : (1ULL << dom.fault_page_lg2());
+  if (need && !reserve(need)) {
+    *ok = false;
+    return kind;
+  }
+  uint64_t cpu = dom.spec().fault_ns;
+  if (kind == FaultKind::kMajor) {
+    cpu += dom.spec().major_fault_ns;
+    svc_->sleep_until(svc_->now_ns() + spec_.swap_latency_ns);
+    svc_->swap_read(kBasePageBytes);
+    swap_in_bytes_ += kBasePageBytes;
+  }
+  svc_->cpu_work(cpu);
+  fault_cpu_ns_ += cpu;
+  const uint64_t used = dom.resolve(va, write);
+  use(static_cast<int64_t>(used) - static_cast<int64_t>(need));
+  if (kind == FaultKind::kWriteProtect) {
+    // The IOMMU may cache the read-only entry: drop it with the upgrade (done synchronously).
+    const uint64_t page = va & ~kBasePageMask;
+    iommu_->invalidate(InvFilter{make_asid(dom.iommu_view().id, 0), kAsidDomainMask, page, page + kBasePageBytes},
+                       true);
+  }
+  return kind;
+}
+
+void HostMemory::split_large(size_t di, uint64_t gpa, InvPort* port) {
+  Domain& dom = *(*domains_)[di];
+  uint64_t lo, hi;
+  if (!dom.split_if_large(gpa, &lo, &hi)) return;
+  ++thp_splits_[di];
+  inv_->invalidate(di, InvKind::kRange, InvReason::kThpSplit, {inv_filter(InvKind::kRange, dom.iommu_view().id, 0, lo, hi)},
+                   port);
+}
+
+uint32_t HostMemory::reclaim_batch(size_t* rr, InvPort* port) {
+  auto& domains = *domains_;
+  std::vector<std::vector<InvFilter>> filters(domains.size());
+  std::vector<std::vector<uint64_t>> keys(domains.size());
+  uint32_t taken = 0;
+  for (uint32_t miss = 0; taken < kReclaimBatch && miss < domains.size();) {
+    const size_t di = (*rr)++ % domains.size();
+    Domain& dom = *domains[di];
+    uint64_t gpa;
+    if (!dom.faultable() || !dom.next_victim(&gpa)) {
+      ++miss;
+      continue;
+    }
+    miss = 0;
+    split_large(di, gpa, port);
+    if (dom.classify(gpa, false) != FaultKind::kNone) continue;  // faulted away meanwhile
+    dom.evict(gpa, true);
+    const uint32_t id = dom.iommu_view().id;
+    filters[di].push_back(inv_filter(InvKind::kPage, id, 0, gpa, gpa + kBasePageBytes));
+    if (checker_) {
+      auto k = checker_->on_zap(id, gpa, gpa + kBasePageBytes);
+      keys[di].insert(keys[di].end(), k.begin(), k.end());
+    }
+    ++taken;
+  }
+  if (!taken) return 0;
+  for (size_t di = 0; di < domains.size(); ++di) {
+    if (filters[di].empty()) continue;
+    const uint64_t t = inv_->invalidate(di, InvKind::kPage, InvReason::kReclaim, filters[di], port);
+    if (checker_) checker_->on_complete(keys[di], t);
+  }
+  svc_->sleep_until(svc_->now_ns() + spec_.swap_latency_ns);
+  svc_->swap_write(static_cast<uint64_t>(taken) * kBasePageBytes);
+  swap_out_bytes_ += static_cast<uint64_t>(taken) * kBasePageBytes;
+  reclaimed_pages_ += taken;
+  use(-static_cast<int64_t>(taken) * static_cast<int64_t>(kBasePageBytes));
+  return taken;
+}
+
+void HostMemory::reclaim_loop() {
+  InvPort* port = inv_->open_port("invdone:kswapd");
+  size_t rr = 0;
+  for (;;) {
+    kswapd_wake_->wait();
+    while (free_bytes() < spec_.free_target_bytes)
+      if (!reclaim_batch(&rr, port)) break;  // nothing left to reclaim
+    kswapd_busy_ = false;
+  }
+}
+
+}  // namespace iopf

@@ -1,0 +1,95 @@
+// Host memory: the RAM that pinned and resident guest pages use, reclaim (kswapd) to a
+// swap device, and the host's side of a fault (making a page present on a host core).
+//
+// Models: RAM of host.memory bytes; a fault reserves the memory of the page it makes
+// present, waiting for reclaim when less is free (it looks again every kReclaimPollNs);
+// kswapd wakes when free memory falls below host.free_target and takes resident unpinned
+// 4 KiB pages, in each domain's residency order, round robin over the faultable domains, in
+// batches of 32 (SWAP_CLUSTER_MAX): a page inside a large leaf splits it first (reason
+// thp_split), the page is unmapped, invalidated (reason reclaim, through the MMU notifier)
+// and only then written to swap (swap latency, then the transfer) and its memory freed.
+// A fault costs the domain's fault_cost on a host core; a major fault (the page is in swap)
+// adds major_fault_cost and reads the page back from swap; a write to a write-protected page
+// (dirty logging) makes it writable and drops the IOMMU's cached read-only entry.
+// Does not model: reclaim CPU cost, accessed bits (victims by residency order, not recency),
+// a fault cost that scales with the page size, page cache, NUMA, zswap.
+// Figures: SWAP_CLUSTER_MAX is Linux's reclaim batch; the poll interval is chosen.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "models/domain/domain.hpp"
+#include "models/host/params.hpp"
+#include "models/host/services.hpp"
+#include "models/iommu/invalidation.hpp"
+
+namespace iopf {
+
+class Checker;
+class Iommu;
+
+class HostMemory {
+ public:
+  static constexpr uint32_t kReclaimBatch = 32;     // pages per reclaim pass: Linux SWAP_CLUSTER_MAX
+  static constexpr uint64_t kReclaimPollNs = 5000;  // a fault waiting for free memory looks again after (chosen)
+
+  HostMemory(const HostSpec& spec, std::vector<std::unique_ptr<Domain>>* domains);
+
+  // Before the run: memory taken (or given back, negative) by set-up.
+  void use(int64_t bytes) {
+    used_bytes_ = static_cast<uint64_t>(static_cast<int64_t>(used_bytes_) + bytes);
+    if (used_bytes_ > max_used_bytes_) max_used_bytes_ = used_bytes_;
+  }
+  uint64_t free_bytes() const { return used_bytes_ < spec_.memory_bytes ? spec_.memory_bytes - used_bytes_ : 0; }
+
+  // The run: the engine's services, the invalidation queue, the IOMMU and the checker.
+  void attach(HostServices* svc, Invalidator* inv, Iommu* iommu, Checker* checker);
+
+  // Host memory for a fault that needs `bytes`: reserved at once, or after reclaim frees it.
+  // False when nothing can be reclaimed and nothing is free (the fault then fails).
+  bool reserve(uint64_t bytes);
+  // Resolves one fault on the calling host core: cost, swap-in, mapping. Returns its kind;
+  // kNone when it was already resolved, and sets *ok false when memory could not be had.
+  FaultKind fault_in(Domain& dom, uint64_t va, bool write, bool* ok);
+  // Splits the large leaf holding gpa, if any, and invalidates it (reason thp_split).
+  void split_large(size_t di, uint64_t gpa, InvPort* port);
+  // kswapd: a host thread for the whole run.
+  void reclaim_loop();
+
+  uint64_t capacity_bytes() const { return spec_.memory_bytes; }
+  uint64_t used_bytes() const { return used_bytes_; }
+  uint64_t max_used_bytes() const { return max_used_bytes_; }
+  uint64_t reclaimed_pages() const { return reclaimed_pages_; }
+  uint64_t swap_out_bytes() const { return swap_out_bytes_; }
+  uint64_t swap_in_bytes() const { return swap_in_bytes_; }
+  uint64_t reclaim_waits() const { return reclaim_waits_; }  // faults that waited for reclaim
+  uint64_t fault_cpu_ns() const { return fault_cpu_ns_; }    // host CPU time resolving faults
+  uint64_t thp_splits(size_t di) const { return thp_splits_[di]; }
+
+ private:
+  bool any_reclaimable() const;
+  void wake_reclaim();
+  // Takes up to kReclaimBatch pages, invalidates them and writes them to swap; returns how many.
+  uint32_t reclaim_batch(size_t* rr, InvPort* port);
+
+  HostSpec spec_;
+  std::vector<std::unique_ptr<Domain>>* domains_;
+  HostServices* svc_ = nullptr;
+  Invalidator* inv_ = nullptr;
+  Iommu* iommu_ = nullptr;
+  Checker* checker_ = nullptr;
+  std::unique_ptr<Wakeup> kswapd_wake_;
+  bool kswapd_busy_ = false;
+
+  uint64_t used_bytes_ = 0;
+  uint64_t max_used_bytes_ = 0;
+  uint64_t reclaimed_pages_ = 0;
+  uint64_t swap_out_bytes_ = 0;
+  uint64_t swap_in_bytes_ = 0;
+  uint64_t reclaim_waits_ = 0;
+  uint64_t fault_cpu_ns_ = 0;
+  std::vector<uint64_t> thp_splits_;  // [domain]
+};
+
+}  // namespace iopf

@@ -1,0 +1,99 @@
+#include "sim/fault_handling.hpp"
+
+#include <simgrid/s4u.hpp>
+
+#include <algorithm>
+#include <vector>
+
+#include "models/common/sizes.hpp"
+#include "models/device/device.hpp"
+#include "models/host/host_memory.hpp"
+#include "models/host/params.hpp"
+#include "models/iommu/params.hpp"
+#include "sim/sim_services.hpp"
+
+namespace sg4 = simgrid::s4u;
+
+namespace iopf {
+
+FaultHandling::FaultHandling(SimServices* svc, const IommuSpec& iommu, const HostSpec& host, HostMemory* memory)
+    : svc_(svc), iommu_(iommu), host_(host), memory_(memory), prq_(sg4::Mailbox::by_name("prq")),
+      faults_(sg4::Mailbox::by_name("faults")) {}
+
+sg4::Mailbox* FaultHandling::response_mailbox(const Path* p) {
+  return sg4::Mailbox::by_name("prg:" + std::to_string(reinterpret_cast<uintptr_t>(p)));
+}
+
+void FaultHandling::send(PageRequest* req) {
+  prq_->put_init(req, kPageRequestBytes * req->pages)->detach();
+  svc_->count_event();
+}
+
+void FaultHandling::respond(PageRequest* req) {
+  response_mailbox(req->path)->put_init(req, kPrgResponseBytes)->detach();
+  svc_->count_event();
+}
+
+void FaultHandling::prq_loop() {
+  for (;;) {
+    auto* req = prq_->get<PageRequest>();
+    svc_->count_event();
+    if (stats_.depth + req->pages > iommu_.prq_depth) {
+      ++stats_.overflows;
+      if (iommu_.prq_overflow == PrqOverflow::kDrop) {
+        delete req;  // lost: the device times out
+        continue;
+      }
+      ++stats_.auto_responses;  // answered Success without the host: the device will fault again
+      respond(req);
+      continue;
+    }
+    stats_.depth += req->pages;
+    stats_.max_depth = std::max(stats_.max_depth, stats_.depth);
+    svc_->cpu_work(iommu_.prq_handling_ns);
+    faults_->put_init(req, kHandoffBytes)->detach();
+    svc_->count_event();
+  }
+}
+
+void FaultHandling::handle(PageRequest* req) {
+  Domain& dom = req->path->device().domain();
+  if (req->va >= dom.spec().memory_bytes) {
+    req->code = PrgCode::kInvalid;
+  } else {
+    // The faulting page decides the response; the rest of the group is best effort (pages
+    // past the end of guest memory are skipped).
+    bool ok = true;
+    for (uint32_t i = 0; i < req->pages; ++i) {
+      const uint64_t va = (req->va & ~kBasePageMask) + kBasePageBytes * i;
+      if (va >= dom.spec().memory_bytes) break;
+      bool page_ok = true;
+      const FaultKind kind = memory_->fault_in(dom, i ? va : req->va, req->write, &page_ok);
+      if (i == 0) {
+        req->kind = kind;
+        ok = page_ok;
+      }
+      ++stats_.device_faults[static_cast<int>(kind)];
+    }
+    req->code = ok ? PrgCode::kSuccess : PrgCode::kFailure;
+  }
+  stats_.depth -= req->pages;
+  respond(req);
+}
+
+void FaultHandling::handler_loop() {
+  std::vector<PageRequest*> batch;
+  for (;;) {
+    batch.assign(1, faults_->get<PageRequest>());
+    svc_->count_event();
+    while (batch.size() < kHandlerBatch && faults_->ready()) {  // answered together: one interrupt
+      batch.push_back(faults_->get<PageRequest>());
+      svc_->count_event();
+    }
+    // Interrupt delivery and handler wake-up: latency, not CPU work.
+    svc_->sleep_until(svc_->now_ns() + host_.irq_latency_ns);
+    for (PageRequest* req : batch) handle(req);
+  }
+}
+
+}  // namespace iopf

@@ -1,0 +1,84 @@
+// Fault handling (PCIe PRI on the host side): the IOMMU's page request queue (PRQ), the
+// fault handler threads on host cores, and the PRG responses back to the devices.
+//
+// Models: a page request group of `pages` requests, each taking a PRQ entry from arrival
+// until answered. A request that finds the PRQ full is answered Success at once
+// (auto_success: the device retries and faults again) or lost (drop: the device times out
+// after pri_timeout and retries after pri_retry_backoff). The IOMMU spends prq_handling per
+// request, then hands it to the host (a 64 B descriptor over the root complex). One handler
+// thread per host core takes every request already queued when it wakes (one interrupt per
+// batch of at most kHandlerBatch), waits irq_latency, and resolves each page on its core
+// (host memory's fault_in); the faulting page decides the response: Success, Invalid
+// (outside guest memory) or Failure (no memory could be had).
+// Does not model: PRQ overflow recovery by software, Stop Markers, PASID-less requests.
+// Figures: message sizes are the PCIe header TLPs (4 DW); the handler batch is chosen.
+#pragma once
+#include <simgrid/forward.h>
+
+#include <cstdint>
+#include <string>
+
+#include "models/domain/domain.hpp"
+
+namespace iopf {
+
+class HostMemory;
+class Path;
+class SimServices;
+struct IommuSpec;
+struct HostSpec;
+
+enum class PrgCode : uint8_t { kSuccess = 0, kInvalid = 1, kFailure = 2 };
+
+// One page request group (pages page requests, the last with Last set: each takes a PRQ
+// entry), and the same object carries the PRG response back to the path's mailbox.
+struct PageRequest {
+  Path* path;
+  uint64_t va;  // the faulting page; the group asks for the pages after it too
+  bool write;
+  uint32_t pages;
+  PrgCode code = PrgCode::kSuccess;
+  FaultKind kind = FaultKind::kNone;  // of the faulting page
+};
+
+struct PrqStats {
+  uint64_t depth = 0;  // occupancy now: requests received and not yet answered
+  uint64_t max_depth = 0;
+  uint64_t overflows = 0;
+  uint64_t auto_responses = 0;
+  uint64_t device_faults[4] = {};  // by FaultKind of each page a handler resolved
+};
+
+class FaultHandling {
+ public:
+  static constexpr uint64_t kPageRequestBytes = 16;  // a PRI Page Request Message is a 4-DW header TLP
+  static constexpr uint64_t kPrgResponseBytes = 16;  // PRG Response Message, likewise
+  static constexpr uint64_t kHandoffBytes = 64;      // PRQ descriptor handed to the host (one cache line)
+  static constexpr uint32_t kHandlerBatch = 16;      // page requests one handler wake-up takes at most (chosen)
+
+  FaultHandling(SimServices* svc, const IommuSpec& iommu, const HostSpec& host, HostMemory* memory);
+
+  // The device side: sends a page request group (it detaches; the response comes to
+  // response_mailbox(path)).
+  void send(PageRequest* req);
+  static simgrid::s4u::Mailbox* response_mailbox(const Path* p);
+
+  void prq_loop();      // the IOMMU's PRQ: a thread on the IOMMU
+  void handler_loop();  // one per host core
+
+  const PrqStats& stats() const { return stats_; }
+
+ private:
+  void respond(PageRequest* req);
+  void handle(PageRequest* req);
+
+  SimServices* svc_;
+  const IommuSpec& iommu_;
+  const HostSpec& host_;
+  HostMemory* memory_;
+  simgrid::s4u::Mailbox* prq_;
+  simgrid::s4u::Mailbox* faults_;
+  PrqStats stats_;
+};
+
+}  // namespace iopf
