@@ -90,20 +90,6 @@ uint64_t batch_quantum(const System& sys) {
   return std::min(sc.engine.quantum_ns, sc.iommu.inv_desc_ns + sc.iommu.inv_wait_ns);
 }
 
-// The host threads a faultable domain's activity needs (vCPUs, migration, khugepaged,
-// dirty logging), where the scenario asks for them.
-void start_domain_activity(System& sys, SimServices& svc, size_t di) {
-  const DomainSpec& ds = sys.domains[di]->spec();
-  HostActivity& act = sys.activity;
-  if (ds.vcpu_touch_rate_per_s > 0)
-    for (uint32_t v = 0; v < ds.vcpus; ++v)
-      svc.spawn_daemon("vcpu:" + ds.name + ":" + std::to_string(v), [&act, di, v] { act.vcpu_loop(di, v); });
-  if (ds.migration_rate_per_s > 0) svc.spawn_daemon("migrate:" + ds.name, [&act, di] { act.migration_loop(di); });
-  if (ds.thp_collapse_rate_per_s > 0)
-    svc.spawn_daemon("khugepaged:" + ds.name, [&act, di] { act.collapse_loop(di); });
-  if (ds.dirty_log_interval_ns > 0) svc.spawn_daemon("dirty_log:" + ds.name, [&act, di] { act.dirty_log_loop(di); });
-}
-
 std::vector<std::string> engine_args(const std::vector<std::string>& simgrid_args) {
   std::vector<std::string> args = {"iopfsim", "--cfg=network/model:CM02", "--cfg=network/crosstraffic:0",
                                    "--cfg=surf/precision:1e-12", "--log=root.thresh:warning"};
@@ -136,8 +122,10 @@ EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args
   svc.spawn_daemon("kswapd", [&sys] { sys.memory.reclaim_loop(); });
   for (uint32_t c = 0; c < sys.sc.host.cores; ++c)
     svc.spawn_daemon("fault_handler:" + std::to_string(c), [&faults] { faults.handler_loop(); });
-  for (size_t di = 0; di < sys.domains.size(); ++di)
-    if (sys.domains[di]->faultable()) start_domain_activity(sys, svc, di);
+  for (size_t di = 0; di < sys.domains.size(); ++di) {
+    DomainRun run{svc, sys.activity, di};
+    sys.domains[di]->start(run);
+  }
   for (size_t i = 0; i < sys.devices.size(); ++i) {
     Device* dev = sys.devices[i].get();
     if (invq.add_device(dev))

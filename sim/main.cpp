@@ -8,6 +8,7 @@
 #include <iostream>
 #include <optional>
 
+#include "models/domain/kinds.hpp"
 #include "models/pagetable/page_table.hpp"
 #include "sim/engine.hpp"
 #include "models/common/input_error.hpp"
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
 
   CLI::App* params = app.add_subcommand("list-params", "print every scenario parameter, its default and source");
   CLI::App* formats = app.add_subcommand("list-formats", "print the page-table formats");
+  CLI::App* kinds = app.add_subcommand("list-kinds", "print the domain kinds, each with a one-line description");
 
   try {
     app.parse(argc, argv);
@@ -94,6 +96,10 @@ int main(int argc, char** argv) {
     }
     if (*params) {
       std::cout << iopf::describe_param_tables();
+      return 0;
+    }
+    if (*kinds) {
+      for (const iopf::DomainKindInfo* k : iopf::domain_kinds()) std::cout << k->name << "  " << k->description << "\n";
       return 0;
     }
     if (*formats) {

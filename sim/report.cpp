@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "models/domain/kinds.hpp"
 #include "models/pagetable/page_table.hpp"
 #include "models/common/units.hpp"
 
@@ -122,25 +123,25 @@ json make_report(const System& sys, const EngineStats& st) {
                                                              {"latency_ns", histogram_json(rs.latency_ns)}};
     }
     const DomainActivity& a = sys.activity.domain(i);
-    doms.push_back({{"name", d.spec().name},
-                    {"kind", enum_name(kDomainKindNames, d.spec().kind)},
-                    {"policy", enum_name(kPolicyNames, d.spec().policy)},
-                    {"effective_policy", enum_name(kPolicyNames, d.effective_policy())},
-                    {"format", d.spec().format},
-                    {"memory_bytes", d.spec().memory_bytes},
-                    {"pinned_bytes", d.pinned_bytes()},
-                    {"resident_bytes", d.resident_bytes()},
-                    {"swapped_bytes", d.swapped_bytes()},
-                    {"pt_bytes", d.pt_bytes()},
-                    {"setup_ns", d.setup_ns()},
-                    {"faults_resolved", d.faults_resolved()},
-                    {"major_faults", d.major_faults()},
-                    {"invalidations_by_reason", reasons},
-                    {"vcpu", {{"touches", a.vcpu_touches}, {"faults", a.vcpu_faults}}},
-                    {"migrations", a.migrations},
-                    {"thp_splits", sys.memory.thp_splits(i)},
-                    {"thp_collapses", a.thp_collapses},
-                    {"dirty_log", {{"cycles", a.dirty_log_cycles}, {"write_protected_bytes", a.write_protected_bytes}}}});
+    json dj = {{"name", d.spec().name},
+               {"kind", d.spec().kind->name},
+               {"format", d.spec().format},
+               {"memory_bytes", d.spec().memory_bytes},
+               {"pinned_bytes", d.pinned_bytes()},
+               {"resident_bytes", d.resident_bytes()},
+               {"swapped_bytes", d.swapped_bytes()},
+               {"pt_bytes", d.pt_bytes()},
+               {"setup_ns", d.setup_ns()},
+               {"faults_resolved", d.faults_resolved()},
+               {"major_faults", d.major_faults()},
+               {"invalidations_by_reason", reasons},
+               {"vcpu", {{"touches", a.vcpu_touches}, {"faults", a.vcpu_faults}}},
+               {"migrations", a.migrations},
+               {"thp_splits", sys.memory.thp_splits(i)},
+               {"thp_collapses", a.thp_collapses},
+               {"dirty_log", {{"cycles", a.dirty_log_cycles}, {"write_protected_bytes", a.write_protected_bytes}}}};
+    d.report(&dj);
+    doms.push_back(dj);
   }
   r["domains"] = doms;
   const HostMemory& h = sys.memory;

@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include "models/common/sizes.hpp"
+#include "models/domain/kinds.hpp"
 #include "models/pagetable/page_table.hpp"
 #include "models/common/input_error.hpp"
 #include "models/common/params.hpp"
@@ -75,19 +77,35 @@ const ParamTable kIommuTable{
          "", enum_choices(kPrqOverflowNames)},
     }};
 
-const ParamTable kIotlbTable{
-    "iommu.iotlb",
-    {
-        {"entries_4k", ParamType::Int, "128", "4 KiB entries",
-         "chosen: 512 KiB reach, where random 64 B DMA throughput falls (domain.md, Intel does not publish sizes)",
-         "", 0, 1 << 20},
-        {"ways_4k", ParamType::Int, "8", "associativity of the 4 KiB array", "chosen", "", 1, 1 << 20},
-        {"entries_2m", ParamType::Int, "32", "2 MiB entries", "chosen", "", 0, 1 << 20},
-        {"ways_2m", ParamType::Int, "4", "associativity of the 2 MiB array", "chosen", "", 1, 1 << 20},
-        {"entries_1g", ParamType::Int, "8", "1 GiB entries", "chosen", "", 0, 1 << 20},
-        {"ways_1g", ParamType::Int, "8", "associativity of the 1 GiB array", "chosen", "", 1, 1 << 20},
-        {"policy", ParamType::Enum, "\"lru\"", "replacement policy", "chosen", enum_choices(kReplPolicyNames)},
-    }};
+// The IOTLB and the ATC are the same cache (models/cache/tlb.hpp): one table shape, with
+// each one's default sizes and their sources.
+struct TlbDefaults {
+  const char* entries[3];  // 4 KiB, 2 MiB, 1 GiB
+  const char* ways[3];
+  const char* entries_4k_source;
+};
+
+ParamTable tlb_table(const char* object, const TlbDefaults& d) {
+  return ParamTable{
+      object,
+      {
+          {"entries_4k", ParamType::Int, d.entries[0], "4 KiB entries", d.entries_4k_source, "", 0, 1 << 20},
+          {"ways_4k", ParamType::Int, d.ways[0], "associativity of the 4 KiB array", "chosen", "", 1, 1 << 20},
+          {"entries_2m", ParamType::Int, d.entries[1], "2 MiB entries", "chosen", "", 0, 1 << 20},
+          {"ways_2m", ParamType::Int, d.ways[1], "associativity of the 2 MiB array", "chosen", "", 1, 1 << 20},
+          {"entries_1g", ParamType::Int, d.entries[2], "1 GiB entries", "chosen", "", 0, 1 << 20},
+          {"ways_1g", ParamType::Int, d.ways[2], "associativity of the 1 GiB array", "chosen", "", 1, 1 << 20},
+          {"policy", ParamType::Enum, "\"lru\"", "replacement policy", "chosen", enum_choices(kReplPolicyNames)},
+      }};
+}
+
+const ParamTable kIotlbTable = tlb_table(
+    "iommu.iotlb", {{"128", "32", "8"},
+                    {"8", "4", "8"},
+                    "chosen: 512 KiB reach, where random 64 B DMA throughput falls (domain.md, Intel does not publish "
+                    "sizes)"});
+const ParamTable kAtcTable =
+    tlb_table("device.atc", {{"64", "16", "4"}, {"4", "4", "4"}, "chosen (gem5 SMMUv3 micro TLB is 32)"});
 
 const ParamTable kWalkCacheTable{
     "iommu.walk_cache",
@@ -112,46 +130,19 @@ const ParamTable kEngineTable{
          "the checker catching stale translation uses; never for results", "", ""},
     }};
 
+// The keys every domain has; each kind adds its own table (models/domain/<kind>.cpp).
 const ParamTable kDomainTable{
     "domain",
     {
         {"name", ParamType::String, nullptr, "domain name; devices refer to it", ""},
-        {"kind", ParamType::Enum, nullptr, "pinned: all memory pinned and mapped at start; "
-                                           "shared_tdp: KVM's stage 2 shared with the IOMMU, pages faulted in",
-         "", enum_choices(kDomainKindNames)},
+        {"kind", ParamType::Enum, nullptr, "domain kind (iopfsim list-kinds)", "", domain_kind_choices()},
         {"format", ParamType::String, "\"vtd_ss_4level\"", "page-table format (iopfsim list-formats)",
          "VT-d second stage is the EPT format a shared KVM TDP uses"},
         {"memory", ParamType::Bytes, nullptr, "guest memory; IOVA = GPA from 0", "", "", 4096, 1.8e19},
         {"page_size", ParamType::Bytes, "0", "largest leaf to map with: 4KiB, 2MiB, 1GiB, or 0 for the largest "
                                              "alignment allows", "chosen"},
-        {"resident_fraction", ParamType::Double, "0.0", "shared_tdp: fraction of pages present at start", "chosen",
-         "", 0, 1},
-        {"pin_cost_per_4k", ParamType::Ns, "\"1030ns\"", "pinned: time to pin (and zero) one 4 KiB page at start",
+        {"pin_cost_per_4k", ParamType::Ns, "\"1030ns\"", "time to pin (and zero) one 4 KiB page at start",
          "0.27 s per GiB, Linux commit 4d83de6da265 (domain.md)", "", 0, 1e9},
-        {"fault_cost", ParamType::Ns, "\"4us\"", "shared_tdp: host CPU time of one minor fault",
-         "KVM minor fault 2.9-6.7 us, demand_paging_test 2023 (domain.md)", "", 0, 1e12},
-        {"major_fault_cost", ParamType::Ns, "\"3us\"", "extra host CPU time of a major fault, besides the swap-in I/O",
-         "chosen so a major fault adds about 60 us with the default swap (NP-RDMA, domain.md)", "", 0, 1e12},
-        {"policy", ParamType::Enum, "\"fault_all\"",
-         "shared_tdp: pin_all (like VFIO), fault_all, pin_intolerant_paths (pin what paths that cannot fault "
-         "touch), allow_list (fault only if every device tolerates faults on every path, else pin all)",
-         "", enum_choices(kPolicyNames)},
-        {"vcpu_touch_rate", ParamType::Rate, "0",
-         "guest memory accesses to random pages per second, all vCPUs together (0: none); a vCPU waits for its "
-         "own faults", "", "", 0, 1e12},
-        {"vcpus", ParamType::Int, "4", "guest vCPUs sharing vcpu_touch_rate", "chosen", "", 1, 4096},
-        {"migration_rate", ParamType::Rate, "0", "page migrations per second (compaction, NUMA balancing; 0: none)", "",
-         "", 0, 1e12},
-        {"migration_copy", ParamType::Ns, "\"1us\"", "host CPU time to copy one migrated 4 KiB page",
-         "chosen (4 KiB at about 4 GB/s)", "", 0, 1e12},
-        {"thp_collapse_rate", ParamType::Rate, "0",
-         "khugepaged: attempts per second to collapse a 2 MiB region of resident 4 KiB pages back into one "
-         "2 MiB page (page_size 2MiB only; 0: off)", "", "", 0, 1e12},
-        {"thp_collapse_copy", ParamType::Ns, "\"100us\"", "host CPU time to copy 2 MiB into a new huge page",
-         "chosen (2 MiB at about 20 GB/s)", "", 0, 1e12},
-        {"dirty_log_interval", ParamType::Ns, "0", "dirty logging: write-protect every resident page this often (0: off)",
-         "", "", 0, 1e15},
-        {"dirty_log_start", ParamType::Ns, "0", "dirty logging: first write-protect", "", "", 0, 1e15},
     }};
 
 const ParamTable kDeviceTable{
@@ -185,18 +176,6 @@ const ParamTable kDeviceTable{
          "chosen with host.memory_latency to give pcie-bench's 600 ns 64 B read round trip", "", 0, 1e9},
         {"pcie_bandwidth", ParamType::Bandwidth, "\"7.88GB/s\"", "PCIe link bandwidth",
          "PCIe Gen3 x8: 8 GT/s x 8 lanes x 128/130", "", 1, 1e15},
-    }};
-
-const ParamTable kAtcTable{
-    "device.atc",
-    {
-        {"entries_4k", ParamType::Int, "64", "4 KiB entries", "chosen (gem5 SMMUv3 micro TLB is 32)", "", 0, 1 << 20},
-        {"ways_4k", ParamType::Int, "4", "associativity", "chosen", "", 1, 1 << 20},
-        {"entries_2m", ParamType::Int, "16", "2 MiB entries", "chosen", "", 0, 1 << 20},
-        {"ways_2m", ParamType::Int, "4", "associativity", "chosen", "", 1, 1 << 20},
-        {"entries_1g", ParamType::Int, "4", "1 GiB entries", "chosen", "", 0, 1 << 20},
-        {"ways_1g", ParamType::Int, "4", "associativity", "chosen", "", 1, 1 << 20},
-        {"policy", ParamType::Enum, "\"lru\"", "replacement policy", "chosen", enum_choices(kReplPolicyNames)},
     }};
 
 const ParamTable kPathTable{
@@ -250,8 +229,10 @@ const ParamTable kInvalidationTable{
 struct Registrar {
   Registrar() {
     for (const ParamTable* t : {&kScenarioTable, &kHostTable, &kIommuTable, &kIotlbTable, &kWalkCacheTable,
-                                &kEngineTable, &kDomainTable, &kDeviceTable, &kAtcTable, &kPathTable, &kWorkloadTable,
-                                &kInvalidationTable})
+                                &kEngineTable, &kDomainTable})
+      register_param_table(t);
+    for (const DomainKindInfo* k : domain_kinds()) register_param_table(k->params);
+    for (const ParamTable* t : {&kDeviceTable, &kAtcTable, &kPathTable, &kWorkloadTable, &kInvalidationTable})
       register_param_table(t);
   }
 };
@@ -298,45 +279,264 @@ const json& array_at(const json& obj, const char* key, const std::string& ptr, c
 
 bool is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
 
+// The index of the domain named by key `key` of r's object.
+size_t domain_index(const Scenario& sc, const ObjReader& r, const char* key) {
+  const std::string name = r.str(key);
+  for (size_t k = 0; k < sc.domains.size(); ++k)
+    if (sc.domains[k].name == name) return k;
+  r.fail(key, "expected the name of a domain in /domains, found \"" + name + "\"");
+}
+
+std::vector<std::string> read_comment(const json& doc, const std::string& file) {
+  std::vector<std::string> out;
+  if (!doc.contains("comment")) return out;
+  const json& c = doc["comment"];
+  if (c.is_string()) return {c.get<std::string>()};
+  if (!c.is_array())
+    throw InputError(file, "/comment", "expected a string or an array of strings, found " + describe_json(c));
+  for (size_t i = 0; i < c.size(); ++i) {
+    if (!c[i].is_string())
+      throw InputError(file, "/comment/" + std::to_string(i), "expected a string, found " + describe_json(c[i]));
+    out.push_back(c[i].get<std::string>());
+  }
+  return out;
+}
+
+HostSpec read_host(const json& j, const std::string& file) {
+  ObjReader r(j, "/host", file, kHostTable);
+  HostSpec h;
+  h.cores = u32(r.integer("cores"));
+  h.memory_latency_ns = r.ns("memory_latency");
+  h.irq_latency_ns = r.ns("irq_latency");
+  h.memory_bytes = r.bytes("memory");
+  h.free_target_bytes = r.bytes("free_target");
+  h.swap_read_bytes_per_s = r.bandwidth_bytes_per_s("swap_read_bandwidth");
+  h.swap_write_bytes_per_s = r.bandwidth_bytes_per_s("swap_write_bandwidth");
+  h.swap_latency_ns = r.ns("swap_latency");
+  return h;
+}
+
+IommuSpec read_iommu(const json& j, const std::string& file) {
+  ObjReader r(j, "/iommu", file, kIommuTable, {"iotlb", "walk_cache"});
+  IommuSpec m;
+  m.iotlb_lookup_ns = r.ns("iotlb_lookup");
+  m.walk_mem_read_ns = r.ns("walk_mem_read");
+  m.ats_translation_ns = r.ns("ats_translation");
+  m.prq_depth = u32(r.integer("prq_depth"));
+  m.prq_handling_ns = r.ns("prq_handling");
+  m.inv_queue_depth = u32(r.integer("inv_queue_depth"));
+  m.inv_desc_ns = r.ns("inv_desc");
+  m.inv_wait_ns = r.ns("inv_wait");
+  m.prq_overflow = r.choice("prq_overflow", kPrqOverflowNames);
+  m.iotlb = read_tlb(ObjReader(sub(j, "iotlb"), "/iommu/iotlb", file, kIotlbTable));
+  ObjReader w(sub(j, "walk_cache"), "/iommu/walk_cache", file, kWalkCacheTable);
+  m.walk_cache.entries = u32(w.integer("entries"));
+  m.walk_cache.ways = u32(w.integer("ways"));
+  m.walk_cache.policy = w.choice("policy", kReplPolicyNames);
+  const auto& wc = m.walk_cache;
+  if (wc.entries && (wc.entries % wc.ways || !is_pow2(wc.entries / wc.ways)))
+    w.fail("entries", "expected entries/ways to be a whole power of two, found " + std::to_string(wc.entries) + "/" +
+                          std::to_string(wc.ways));
+  return m;
+}
+
+EngineSpec read_engine(const json& j, const std::string& file) {
+  ObjReader r(j, "/engine", file, kEngineTable);
+  EngineSpec e;
+  e.quantum_ns = r.ns("quantum");
+  e.checker = r.boolean("checker");
+  e.unsafe_batching = r.boolean("unsafe_batching");
+  return e;
+}
+
+// The domain's kind, read before its keys (which keys are allowed depends on it).
+const DomainKindInfo* read_kind(const json& obj, const std::string& ptr, const std::string& file) {
+  if (!obj.is_object()) throw InputError(file, ptr, "expected an object (domain), found " + describe_json(obj));
+  auto it = obj.find("kind");
+  if (it == obj.end()) throw InputError(file, ptr, "missing required key \"kind\" (" + domain_kind_choices() + ")");
+  const DomainKindInfo* k = it->is_string() ? find_domain_kind(it->get<std::string>()) : nullptr;
+  if (!k)
+    throw InputError(file, ptr + "/kind", "expected one of " + domain_kind_choices() + ", found " + describe_json(*it));
+  return k;
+}
+
+DomainSpec read_domain(const json& obj, const std::string& ptr, const std::string& file) {
+  const DomainKindInfo* kind = read_kind(obj, ptr, file);
+  ParamTable table{kind->params->object, kDomainTable.specs};  // the common keys and the kind's own
+  table.specs.insert(table.specs.end(), kind->params->specs.begin(), kind->params->specs.end());
+  ObjReader r(obj, ptr, file, table);
+  DomainSpec d;
+  d.name = r.str("name");
+  d.kind = kind;
+  d.format = r.str("format");
+  if (!is_page_table_format(d.format)) {
+    std::string all;
+    for (const auto& n : page_table_format_names()) all += (all.empty() ? "" : ", ") + n;
+    r.fail("format", "expected a page-table format (" + all + "), found \"" + d.format + "\"");
+  }
+  d.memory_bytes = r.bytes("memory");
+  if (d.memory_bytes % kBasePageBytes)
+    r.fail("memory", "expected a multiple of 4KiB, found " + std::to_string(d.memory_bytes));
+  auto pt = make_page_table(d.format);
+  if (pt->info().va_bits < 64 && d.memory_bytes > (1ULL << pt->info().va_bits))
+    r.fail("memory", "expected at most 2^" + std::to_string(pt->info().va_bits) + " bytes for format " + d.format);
+  if (d.memory_bytes > (2ULL << 40))
+    r.fail("memory", "expected at most 2TiB per domain (each domain has a 2 TiB host-physical window), found " +
+                         std::to_string(d.memory_bytes));
+  d.page_bytes = r.bytes("page_size");
+  if (d.page_bytes != 0 && d.page_bytes != kBasePageBytes && d.page_bytes != kHugePageBytes &&
+      d.page_bytes != (1ULL << 30))
+    r.fail("page_size", "expected 0, 4KiB, 2MiB or 1GiB, found " + std::to_string(d.page_bytes));
+  d.pin_ns_per_4k = r.ns("pin_cost_per_4k");
+  d.kind_params = kind->read(r, d);
+  return d;
+}
+
+WorkloadSpec read_workload(const json& obj, const std::string& pp, const std::string& file, const DomainSpec& dom) {
+  if (!obj.contains("workload")) throw InputError(file, pp, "missing required key \"workload\" (an object)");
+  ObjReader w(obj["workload"], pp + "/workload", file, kWorkloadTable);
+  WorkloadSpec wl;
+  wl.region_base = w.bytes("region_base");
+  wl.region_bytes = w.bytes("region_size");
+  wl.pattern = w.choice("pattern", kPatternNames);
+  const uint64_t acc = w.bytes("access_size");
+  if (!is_pow2(acc)) w.fail("access_size", "expected a power of two, found " + std::to_string(acc));
+  wl.access_bytes = static_cast<uint32_t>(acc);
+  wl.write = w.choice("op", kDmaOpNames) == DmaOp::kWrite;
+  wl.start_ns = w.ns("start");
+  if (w.has("rate") == w.has("outstanding"))
+    throw InputError(file, pp + "/workload", "expected exactly one of \"rate\" (open loop) or \"outstanding\" (closed loop)");
+  if (w.has("rate")) wl.rate_per_s = w.rate_per_s("rate");
+  else wl.outstanding = u32(w.integer("outstanding"));
+  if (wl.region_base % acc) w.fail("region_base", "expected a multiple of access_size (" + std::to_string(acc) + ")");
+  if (wl.region_bytes % acc || wl.region_bytes < acc)
+    w.fail("region_size", "expected a non-zero multiple of access_size (" + std::to_string(acc) + ")");
+  if (wl.region_base + wl.region_bytes > dom.memory_bytes || wl.region_base + wl.region_bytes < wl.region_base)
+    w.fail("region_size", "expected the region to lie inside domain \"" + dom.name + "\" memory (" +
+                              std::to_string(dom.memory_bytes) + " bytes), found end " +
+                              std::to_string(wl.region_base + wl.region_bytes));
+  return wl;
+}
+
+std::vector<PathSpec> read_paths(const json& dev, const std::string& p, const std::string& file, const DomainSpec& dom) {
+  const json& paths = array_at(dev, "paths", p, file, true);
+  if (paths.empty()) throw InputError(file, p + "/paths", "expected at least one path, found an empty array");
+  std::vector<PathSpec> out;
+  std::set<std::string> names;
+  for (size_t k = 0; k < paths.size(); ++k) {
+    const std::string pp = p + "/paths/" + std::to_string(k);
+    ObjReader pr(paths[k], pp, file, kPathTable, {"workload"});
+    PathSpec path;
+    path.name = pr.str("name");
+    if (!names.insert(path.name).second)
+      pr.fail("name", "expected a unique path name in this device, found a second \"" + path.name + "\"");
+    path.fault_tolerant = pr.boolean("fault_tolerant");
+    path.workload = read_workload(paths[k], pp, file, dom);
+    out.push_back(path);
+  }
+  return out;
+}
+
+DeviceSpec read_device(const Scenario& sc, const json& obj, const std::string& p, const std::string& file) {
+  ObjReader r(obj, p, file, kDeviceTable, {"atc", "paths"});
+  DeviceSpec dev;
+  dev.name = r.str("name");
+  dev.domain = r.str("domain");
+  dev.domain_index = domain_index(sc, r, "domain");
+  dev.pasid = u32(r.integer("pasid"));
+  dev.ats = r.boolean("ats");
+  dev.pri = r.boolean("pri");
+  if (dev.pri && !dev.ats) r.fail("pri", "expected \"ats\": true on a device with PRI (page requests need ATS)");
+  dev.pri_outstanding = u32(r.integer("pri_outstanding"));
+  dev.atc_lookup_ns = r.ns("atc_lookup");
+  dev.atc_inv_ns = r.ns("atc_inv");
+  dev.intolerant = r.choice("intolerant_fault", kIntolerantActionNames);
+  dev.reset_ns = r.ns("reset_cost");
+  dev.pri_timeout_ns = r.ns("pri_timeout");
+  dev.pri_backoff_ns = r.ns("pri_retry_backoff");
+  dev.prg_pages = u32(r.integer("prg_pages"));
+  if (dev.prg_pages > dev.pri_outstanding)
+    r.fail("prg_pages", "expected at most pri_outstanding (" + std::to_string(dev.pri_outstanding) +
+                            ") pages per group, found " + std::to_string(dev.prg_pages));
+  dev.pcie_latency_ns = r.ns("pcie_latency");
+  dev.pcie_bandwidth_bytes_per_s = r.bandwidth_bytes_per_s("pcie_bandwidth");
+  dev.atc = read_tlb(ObjReader(sub(obj, "atc"), p + "/atc", file, kAtcTable));
+  if (!dev.ats && obj.contains("atc")) r.fail("atc", "expected no atc on a device without ATS");
+  dev.paths = read_paths(obj, p, file, sc.domains[dev.domain_index]);
+  return dev;
+}
+
+InvalidationSpec read_invalidation(const Scenario& sc, const json& obj, const std::string& p, const std::string& file) {
+  ObjReader r(obj, p, file, kInvalidationTable);
+  InvalidationSpec inv;
+  inv.name = r.str("name");
+  inv.domain_index = domain_index(sc, r, "domain");
+  const DomainSpec& d = sc.domains[inv.domain_index];
+  inv.kind = r.choice("kind", kInvKindNames);
+  inv.action = r.choice("action", kInvActionNames);
+  if (inv.action == InvAction::kZap && !d.kind->pages_can_fault)
+    r.fail("action", "expected flush or remap on " + std::string(d.kind->name) + " domain \"" + d.name +
+                         "\" (its pages are never zapped)");
+  if (inv.action != InvAction::kFlush && d.memory_bytes > (1ULL << 40))
+    r.fail("action", "expected a domain of at most 1TiB for zap and remap (moved pages use the upper half of its window)");
+  inv.rate_per_s = r.rate_per_s("rate");
+  inv.region_base = r.bytes("region_base");
+  inv.region_bytes = r.bytes("region_size");
+  if (inv.region_bytes == 0) inv.region_bytes = d.memory_bytes - std::min(inv.region_base, d.memory_bytes);
+  inv.range_bytes = inv.kind == InvKind::kPage ? kBasePageBytes : r.bytes("range_size");
+  if (!is_pow2(inv.range_bytes)) r.fail("range_size", "expected a power of two, found " + std::to_string(inv.range_bytes));
+  if (inv.region_base % inv.range_bytes || inv.region_bytes % inv.range_bytes || inv.region_bytes == 0)
+    r.fail("region_size", "expected a region that is a non-zero multiple of range_size and aligned to it");
+  if (inv.region_base + inv.region_bytes > d.memory_bytes)
+    r.fail("region_size", "expected the region to lie inside domain \"" + d.name + "\" memory");
+  inv.pasid = u32(r.integer("pasid"));
+  inv.start_ns = r.ns("start");
+  inv.batch_entries = u32(r.integer("batch_entries"));
+  inv.batch_timeout_ns = r.ns("batch_timeout");
+  return inv;
+}
+
+// Reads each element of the array at key with read(element, pointer), names unique.
+template <class Spec, class Read>
+std::vector<Spec> read_named_array(const json& doc, const char* key, const std::string& file, bool required,
+                                   const char* unique_what, Read read) {
+  const json& arr = array_at(doc, key, "", file, required);
+  std::vector<Spec> out;
+  std::set<std::string> names;
+  for (size_t i = 0; i < arr.size(); ++i) {
+    const std::string p = "/" + std::string(key) + "/" + std::to_string(i);
+    out.push_back(read(arr[i], p));
+    if (!names.insert(out.back().name).second)
+      throw InputError(file, p + "/name", std::string("expected a unique ") + unique_what + ", found a second \"" +
+                                              out.back().name + "\"");
+  }
+  return out;
+}
+
+// Pinned memory can never be reclaimed: it must fit in host RAM.
+void check_pinned_fits(const Scenario& sc) {
+  uint64_t pinned = 0;
+  std::string who;
+  for (size_t i = 0; i < sc.domains.size(); ++i) {
+    const PinPlan plan = pin_plan(sc, i);
+    pinned += plan.bytes;
+    if (plan.bytes) who += (who.empty() ? "" : ", ") + sc.domains[i].name + " " + std::to_string(plan.bytes);
+  }
+  if (pinned > sc.host.memory_bytes)
+    throw InputError(sc.file, "/host/memory",
+                     "expected host memory of at least the pinned guest memory (" + std::to_string(pinned) +
+                         " bytes: " + who + "), found " + std::to_string(sc.host.memory_bytes) +
+                         "; pinned memory is never reclaimed, so it cannot be overcommitted");
+}
+
 }  // namespace
 
 PinPlan pin_plan(const Scenario& sc, size_t domain_index) {
+  std::vector<const DeviceSpec*> attached;
+  for (const DeviceSpec& dev : sc.devices)
+    if (dev.domain_index == domain_index) attached.push_back(&dev);
   const DomainSpec& d = sc.domains[domain_index];
-  PinPlan plan;
-  plan.effective = d.policy;
-  if (d.policy == Policy::kAllowList) {
-    bool all_tolerant = true;
-    for (const DeviceSpec& dev : sc.devices) {
-      if (dev.domain_index != domain_index) continue;
-      for (const PathSpec& p : dev.paths) all_tolerant = all_tolerant && dev.pri && p.fault_tolerant;
-    }
-    plan.effective = all_tolerant ? Policy::kFaultAll : Policy::kPinAll;
-  }
-  if (plan.effective == Policy::kPinAll) {
-    plan.bytes = d.memory_bytes;
-    return plan;
-  }
-  if (plan.effective == Policy::kPinIntolerantPaths) {
-    std::vector<std::pair<uint64_t, uint64_t>> r;
-    for (const DeviceSpec& dev : sc.devices) {
-      if (dev.domain_index != domain_index) continue;
-      for (const PathSpec& p : dev.paths) {
-        if (dev.pri && p.fault_tolerant) continue;
-        const uint64_t lo = p.workload.region_base & ~0xFFFULL;
-        const uint64_t hi = (p.workload.region_base + p.workload.region_bytes + 0xFFF) & ~0xFFFULL;
-        r.emplace_back(lo, hi);
-      }
-    }
-    std::sort(r.begin(), r.end());
-    for (const auto& [lo, hi] : r) {
-      if (!plan.ranges.empty() && lo <= plan.ranges.back().second)
-        plan.ranges.back().second = std::max(plan.ranges.back().second, hi);
-      else
-        plan.ranges.emplace_back(lo, hi);
-    }
-    for (const auto& [lo, hi] : plan.ranges) plan.bytes += hi - lo;
-  }
-  return plan;
+  return d.kind->pin_plan(d, attached);
 }
 
 Scenario parse_scenario(const json& doc, const std::string& file) {
@@ -349,238 +549,23 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
   sc.name = top.str("name");
   sc.seed = static_cast<uint64_t>(top.integer("seed"));
   sc.duration_ns = top.ns("duration");
-  if (doc.contains("comment")) {
-    const json& c = doc["comment"];
-    if (c.is_string()) sc.comment.push_back(c.get<std::string>());
-    else if (c.is_array()) {
-      for (size_t i = 0; i < c.size(); ++i) {
-        if (!c[i].is_string())
-          throw InputError(file, "/comment/" + std::to_string(i), "expected a string, found " + describe_json(c[i]));
-        sc.comment.push_back(c[i].get<std::string>());
-      }
-    } else {
-      throw InputError(file, "/comment", "expected a string or an array of strings, found " + describe_json(c));
-    }
-  }
+  sc.comment = read_comment(doc, file);
+  sc.host = read_host(sub(doc, "host"), file);
+  sc.iommu = read_iommu(sub(doc, "iommu"), file);
+  sc.engine = read_engine(sub(doc, "engine"), file);
 
-  {
-    ObjReader r(sub(doc, "host"), "/host", file, kHostTable);
-    sc.host.cores = u32(r.integer("cores"));
-    sc.host.memory_latency_ns = r.ns("memory_latency");
-    sc.host.irq_latency_ns = r.ns("irq_latency");
-    sc.host.memory_bytes = r.bytes("memory");
-    sc.host.free_target_bytes = r.bytes("free_target");
-    sc.host.swap_read_bytes_per_s = r.bandwidth_bytes_per_s("swap_read_bandwidth");
-    sc.host.swap_write_bytes_per_s = r.bandwidth_bytes_per_s("swap_write_bandwidth");
-    sc.host.swap_latency_ns = r.ns("swap_latency");
-  }
-  {
-    const json& j = sub(doc, "iommu");
-    ObjReader r(j, "/iommu", file, kIommuTable, {"iotlb", "walk_cache"});
-    sc.iommu.iotlb_lookup_ns = r.ns("iotlb_lookup");
-    sc.iommu.walk_mem_read_ns = r.ns("walk_mem_read");
-    sc.iommu.ats_translation_ns = r.ns("ats_translation");
-    sc.iommu.prq_depth = u32(r.integer("prq_depth"));
-    sc.iommu.prq_handling_ns = r.ns("prq_handling");
-    sc.iommu.inv_queue_depth = u32(r.integer("inv_queue_depth"));
-    sc.iommu.inv_desc_ns = r.ns("inv_desc");
-    sc.iommu.inv_wait_ns = r.ns("inv_wait");
-    sc.iommu.prq_overflow = r.choice("prq_overflow", kPrqOverflowNames);
-    sc.iommu.iotlb = read_tlb(ObjReader(sub(j, "iotlb"), "/iommu/iotlb", file, kIotlbTable));
-    ObjReader w(sub(j, "walk_cache"), "/iommu/walk_cache", file, kWalkCacheTable);
-    sc.iommu.walk_cache.entries = u32(w.integer("entries"));
-    sc.iommu.walk_cache.ways = u32(w.integer("ways"));
-    sc.iommu.walk_cache.policy = w.choice("policy", kReplPolicyNames);
-    const auto& wc = sc.iommu.walk_cache;
-    if (wc.entries && (wc.entries % wc.ways || !is_pow2(wc.entries / wc.ways)))
-      w.fail("entries", "expected entries/ways to be a whole power of two, found " + std::to_string(wc.entries) +
-                            "/" + std::to_string(wc.ways));
-  }
-  {
-    ObjReader r(sub(doc, "engine"), "/engine", file, kEngineTable);
-    sc.engine.quantum_ns = r.ns("quantum");
-    sc.engine.checker = r.boolean("checker");
-    sc.engine.unsafe_batching = r.boolean("unsafe_batching");
-  }
-
-  const json& domains = array_at(doc, "domains", "", file, true);
-  if (domains.empty()) throw InputError(file, "/domains", "expected at least one domain, found an empty array");
-  if (domains.size() > 64) throw InputError(file, "/domains", "expected at most 64 domains, found " + std::to_string(domains.size()));
-  std::set<std::string> names;
-  for (size_t i = 0; i < domains.size(); ++i) {
-    const std::string p = "/domains/" + std::to_string(i);
-    ObjReader r(domains[i], p, file, kDomainTable);
-    DomainSpec d;
-    d.name = r.str("name");
-    if (!names.insert(d.name).second) r.fail("name", "expected a unique domain name, found a second \"" + d.name + "\"");
-    d.kind = r.choice("kind", kDomainKindNames);
-    d.format = r.str("format");
-    if (!is_page_table_format(d.format)) {
-      std::string all;
-      for (const auto& n : page_table_format_names()) all += (all.empty() ? "" : ", ") + n;
-      r.fail("format", "expected a page-table format (" + all + "), found \"" + d.format + "\"");
-    }
-    d.memory_bytes = r.bytes("memory");
-    if (d.memory_bytes % 4096) r.fail("memory", "expected a multiple of 4KiB, found " + std::to_string(d.memory_bytes));
-    auto pt = make_page_table(d.format);
-    if (pt->info().va_bits < 64 && d.memory_bytes > (1ULL << pt->info().va_bits))
-      r.fail("memory", "expected at most 2^" + std::to_string(pt->info().va_bits) + " bytes for format " + d.format);
-    if (d.memory_bytes > (2ULL << 40))
-      r.fail("memory", "expected at most 2TiB per domain (each domain has a 2 TiB host-physical window), found " +
-                           std::to_string(d.memory_bytes));
-    d.page_bytes = r.bytes("page_size");
-    if (d.page_bytes != 0 && d.page_bytes != 4096 && d.page_bytes != (2ULL << 20) && d.page_bytes != (1ULL << 30))
-      r.fail("page_size", "expected 0, 4KiB, 2MiB or 1GiB, found " + std::to_string(d.page_bytes));
-    d.resident_fraction = r.real("resident_fraction");
-    d.pin_ns_per_4k = r.ns("pin_cost_per_4k");
-    d.fault_ns = r.ns("fault_cost");
-    d.major_fault_ns = r.ns("major_fault_cost");
-    d.policy = r.choice("policy", kPolicyNames);
-    d.vcpu_touch_rate_per_s = r.rate_per_s("vcpu_touch_rate");
-    d.vcpus = u32(r.integer("vcpus"));
-    d.migration_rate_per_s = r.rate_per_s("migration_rate");
-    d.migration_copy_ns = r.ns("migration_copy");
-    d.thp_collapse_rate_per_s = r.rate_per_s("thp_collapse_rate");
-    d.thp_collapse_copy_ns = r.ns("thp_collapse_copy");
-    if (d.thp_collapse_rate_per_s > 0 && d.page_bytes != (2ULL << 20))
-      r.fail("thp_collapse_rate", "expected page_size 2MiB on a domain with THP collapse");
-    d.dirty_log_interval_ns = r.ns("dirty_log_interval");
-    d.dirty_log_start_ns = r.ns("dirty_log_start");
-    if (d.kind == DomainKind::kPinned) {
-      for (const char* k : {"resident_fraction", "policy", "vcpu_touch_rate", "vcpus", "migration_rate",
-                            "thp_collapse_rate", "dirty_log_interval"})
-        if (r.has(k)) r.fail(k, std::string("expected no ") + k + " on a pinned domain (all of it is pinned)");
-      d.policy = Policy::kPinAll;
-    }
-    if (d.kind == DomainKind::kSharedTdp && d.memory_bytes > (1ULL << 40))
-      r.fail("memory", "expected at most 1TiB for a shared_tdp domain (moved pages use the upper half of its window)");
-    sc.domains.push_back(d);
-  }
-
-  const json& devices = array_at(doc, "devices", "", file, true);
-  if (devices.empty()) throw InputError(file, "/devices", "expected at least one device, found an empty array");
-  names.clear();
-  for (size_t i = 0; i < devices.size(); ++i) {
-    const std::string p = "/devices/" + std::to_string(i);
-    ObjReader r(devices[i], p, file, kDeviceTable, {"atc", "paths"});
-    DeviceSpec dev;
-    dev.name = r.str("name");
-    if (!names.insert(dev.name).second) r.fail("name", "expected a unique device name, found a second \"" + dev.name + "\"");
-    dev.domain = r.str("domain");
-    bool found = false;
-    for (size_t k = 0; k < sc.domains.size(); ++k)
-      if (sc.domains[k].name == dev.domain) { dev.domain_index = k; found = true; }
-    if (!found) r.fail("domain", "expected the name of a domain in /domains, found \"" + dev.domain + "\"");
-    dev.pasid = u32(r.integer("pasid"));
-    dev.ats = r.boolean("ats");
-    dev.pri = r.boolean("pri");
-    if (dev.pri && !dev.ats) r.fail("pri", "expected \"ats\": true on a device with PRI (page requests need ATS)");
-    dev.pri_outstanding = u32(r.integer("pri_outstanding"));
-    dev.atc_lookup_ns = r.ns("atc_lookup");
-    dev.atc_inv_ns = r.ns("atc_inv");
-    dev.intolerant = r.choice("intolerant_fault", kIntolerantActionNames);
-    dev.reset_ns = r.ns("reset_cost");
-    dev.pri_timeout_ns = r.ns("pri_timeout");
-    dev.pri_backoff_ns = r.ns("pri_retry_backoff");
-    dev.prg_pages = u32(r.integer("prg_pages"));
-    if (dev.prg_pages > dev.pri_outstanding)
-      r.fail("prg_pages", "expected at most pri_outstanding (" + std::to_string(dev.pri_outstanding) +
-                              ") pages per group, found " + std::to_string(dev.prg_pages));
-    dev.pcie_latency_ns = r.ns("pcie_latency");
-    dev.pcie_bandwidth_bytes_per_s = r.bandwidth_bytes_per_s("pcie_bandwidth");
-    dev.atc = read_tlb(ObjReader(sub(devices[i], "atc"), p + "/atc", file, kAtcTable));
-    if (!dev.ats && devices[i].contains("atc")) r.fail("atc", "expected no atc on a device without ATS");
-
-    const DomainSpec& dom = sc.domains[dev.domain_index];
-    const json& paths = array_at(devices[i], "paths", p, file, true);
-    if (paths.empty()) throw InputError(file, p + "/paths", "expected at least one path, found an empty array");
-    std::set<std::string> pnames;
-    for (size_t k = 0; k < paths.size(); ++k) {
-      const std::string pp = p + "/paths/" + std::to_string(k);
-      ObjReader pr(paths[k], pp, file, kPathTable, {"workload"});
-      PathSpec path;
-      path.name = pr.str("name");
-      if (!pnames.insert(path.name).second)
-        pr.fail("name", "expected a unique path name in this device, found a second \"" + path.name + "\"");
-      path.fault_tolerant = pr.boolean("fault_tolerant");
-      if (!paths[k].contains("workload")) throw InputError(file, pp, "missing required key \"workload\" (an object)");
-      ObjReader w(paths[k]["workload"], pp + "/workload", file, kWorkloadTable);
-      WorkloadSpec& wl = path.workload;
-      wl.region_base = w.bytes("region_base");
-      wl.region_bytes = w.bytes("region_size");
-      wl.pattern = w.choice("pattern", kPatternNames);
-      const uint64_t acc = w.bytes("access_size");
-      if (!is_pow2(acc)) w.fail("access_size", "expected a power of two, found " + std::to_string(acc));
-      wl.access_bytes = static_cast<uint32_t>(acc);
-      wl.write = w.choice("op", kDmaOpNames) == DmaOp::kWrite;
-      wl.start_ns = w.ns("start");
-      if (w.has("rate") == w.has("outstanding"))
-        throw InputError(file, pp + "/workload", "expected exactly one of \"rate\" (open loop) or \"outstanding\" (closed loop)");
-      if (w.has("rate")) wl.rate_per_s = w.rate_per_s("rate");
-      else wl.outstanding = u32(w.integer("outstanding"));
-      if (wl.region_base % acc)
-        w.fail("region_base", "expected a multiple of access_size (" + std::to_string(acc) + ")");
-      if (wl.region_bytes % acc || wl.region_bytes < acc)
-        w.fail("region_size", "expected a non-zero multiple of access_size (" + std::to_string(acc) + ")");
-      if (wl.region_base + wl.region_bytes > dom.memory_bytes || wl.region_base + wl.region_bytes < wl.region_base)
-        w.fail("region_size", "expected the region to lie inside domain \"" + dom.name + "\" memory (" +
-                                  std::to_string(dom.memory_bytes) + " bytes), found end " +
-                                  std::to_string(wl.region_base + wl.region_bytes));
-      dev.paths.push_back(path);
-    }
-    sc.devices.push_back(dev);
-  }
-
-  const json& invs = array_at(doc, "invalidations", "", file, false);
-  names.clear();
-  for (size_t i = 0; i < invs.size(); ++i) {
-    const std::string p = "/invalidations/" + std::to_string(i);
-    ObjReader r(invs[i], p, file, kInvalidationTable);
-    InvalidationSpec inv;
-    inv.name = r.str("name");
-    if (!names.insert(inv.name).second) r.fail("name", "expected a unique name, found a second \"" + inv.name + "\"");
-    const std::string dom = r.str("domain");
-    bool found = false;
-    for (size_t k = 0; k < sc.domains.size(); ++k)
-      if (sc.domains[k].name == dom) { inv.domain_index = k; found = true; }
-    if (!found) r.fail("domain", "expected the name of a domain in /domains, found \"" + dom + "\"");
-    const DomainSpec& d = sc.domains[inv.domain_index];
-    inv.kind = r.choice("kind", kInvKindNames);
-    inv.action = r.choice("action", kInvActionNames);
-    if (inv.action == InvAction::kZap && d.kind == DomainKind::kPinned)
-      r.fail("action", "expected flush or remap on pinned domain \"" + d.name + "\" (pinned pages are never zapped)");
-    if (inv.action != InvAction::kFlush && d.memory_bytes > (1ULL << 40))
-      r.fail("action", "expected a domain of at most 1TiB for zap and remap (moved pages use the upper half of its window)");
-    inv.rate_per_s = r.rate_per_s("rate");
-    inv.region_base = r.bytes("region_base");
-    inv.region_bytes = r.bytes("region_size");
-    if (inv.region_bytes == 0) inv.region_bytes = d.memory_bytes - std::min(inv.region_base, d.memory_bytes);
-    inv.range_bytes = inv.kind == InvKind::kPage ? 4096 : r.bytes("range_size");
-    if (!is_pow2(inv.range_bytes)) r.fail("range_size", "expected a power of two, found " + std::to_string(inv.range_bytes));
-    if (inv.region_base % inv.range_bytes || inv.region_bytes % inv.range_bytes || inv.region_bytes == 0)
-      r.fail("region_size", "expected a region that is a non-zero multiple of range_size and aligned to it");
-    if (inv.region_base + inv.region_bytes > d.memory_bytes)
-      r.fail("region_size", "expected the region to lie inside domain \"" + d.name + "\" memory");
-    inv.pasid = u32(r.integer("pasid"));
-    inv.start_ns = r.ns("start");
-    inv.batch_entries = u32(r.integer("batch_entries"));
-    inv.batch_timeout_ns = r.ns("batch_timeout");
-    sc.invalidations.push_back(inv);
-  }
-
-  // Pinned memory can never be reclaimed: it must fit in host RAM.
-  uint64_t pinned = 0;
-  std::string who;
-  for (size_t i = 0; i < sc.domains.size(); ++i) {
-    const PinPlan plan = pin_plan(sc, i);
-    pinned += plan.bytes;
-    if (plan.bytes) who += (who.empty() ? "" : ", ") + sc.domains[i].name + " " + std::to_string(plan.bytes);
-  }
-  if (pinned > sc.host.memory_bytes)
-    throw InputError(file, "/host/memory",
-                     "expected host memory of at least the pinned guest memory (" + std::to_string(pinned) +
-                         " bytes: " + who + "), found " + std::to_string(sc.host.memory_bytes) +
-                         "; pinned memory is never reclaimed, so it cannot be overcommitted");
+  sc.domains = read_named_array<DomainSpec>(doc, "domains", file, true, "domain name",
+                                            [&](const json& j, const std::string& p) { return read_domain(j, p, file); });
+  if (sc.domains.empty()) throw InputError(file, "/domains", "expected at least one domain, found an empty array");
+  if (sc.domains.size() > 64)
+    throw InputError(file, "/domains", "expected at most 64 domains, found " + std::to_string(sc.domains.size()));
+  sc.devices = read_named_array<DeviceSpec>(
+      doc, "devices", file, true, "device name", [&](const json& j, const std::string& p) { return read_device(sc, j, p, file); });
+  if (sc.devices.empty()) throw InputError(file, "/devices", "expected at least one device, found an empty array");
+  sc.invalidations = read_named_array<InvalidationSpec>(
+      doc, "invalidations", file, false, "name",
+      [&](const json& j, const std::string& p) { return read_invalidation(sc, j, p, file); });
+  check_pinned_fits(sc);
   return sc;
 }
 

@@ -35,12 +35,7 @@ struct Scenario {
   std::vector<InvalidationSpec> invalidations;
 };
 
-// What a domain pins, decided by its policy and the devices attached to it.
-struct PinPlan {
-  Policy effective = Policy::kFaultAll;  // allow_list resolves to pin_all or fault_all
-  std::vector<std::pair<uint64_t, uint64_t>> ranges;  // pin_intolerant_paths: merged, 4 KiB-aligned
-  uint64_t bytes = 0;
-};
+// What domain domain_index pins: its kind's plan, given the devices attached to it.
 PinPlan pin_plan(const Scenario& sc, size_t domain_index);
 
 // Reads, applies overrides ("/pointer=value", value parsed as JSON or else taken as a

@@ -1,5 +1,7 @@
 #include "sim/system.hpp"
 
+#include "models/domain/kinds.hpp"
+
 namespace iopf {
 
 System::System(const Scenario& scenario)
@@ -9,10 +11,8 @@ System::System(const Scenario& scenario)
   // Pinned memory first (validation guarantees it fits), then what each domain touched
   // before the run, while the host has room above its free target.
   for (size_t i = 0; i < sc.domains.size(); ++i) {
-    domains.push_back(std::make_unique<Domain>(sc.domains[i], static_cast<uint32_t>(i)));
-    const PinPlan plan = pin_plan(sc, i);
-    domains.back()->set_effective_policy(plan.effective);
-    for (const auto& [lo, hi] : plan.ranges) domains.back()->add_pinned_range(lo, hi);
+    domains.push_back(sc.domains[i].kind->make(sc.domains[i], static_cast<uint32_t>(i)));
+    domains.back()->apply_pin_plan(pin_plan(sc, i));
     memory.use(static_cast<int64_t>(domains.back()->pinned_request_bytes()));
   }
   // Random stream ids: 0..63 domains, 1000 + 100*device + path for paths, 5000+ sources.

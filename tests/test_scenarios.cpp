@@ -130,7 +130,7 @@ TEST(Cli, VersionAndHelp) {
   CmdResult r = run_iopfsim("--version");
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("iopfsim"), std::string::npos);
-  for (const char* sub : {"run", "validate", "list-params", "list-formats"}) {
+  for (const char* sub : {"run", "validate", "list-params", "list-formats", "list-kinds"}) {
     r = run_iopfsim(std::string(sub) + " --help");
     EXPECT_EQ(r.status, 0) << sub;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub;
@@ -140,6 +140,11 @@ TEST(Cli, VersionAndHelp) {
   r = run_iopfsim("list-params");
   EXPECT_NE(r.out.find("pin_cost_per_4k"), std::string::npos);
   EXPECT_NE(r.out.find("4d83de6da265"), std::string::npos);  // defaults name their sources
+  EXPECT_NE(r.out.find("domain (kind shared_tdp)"), std::string::npos);  // each kind's own keys
+  r = run_iopfsim("list-kinds");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("pinned  all guest memory pinned"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("shared_tdp  KVM's stage-2"), std::string::npos) << r.out;
 }
 
 TEST(Cli, UsageErrorsExit2) {

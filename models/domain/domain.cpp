@@ -9,7 +9,7 @@ unsigned lg2(uint64_t v) { return 63 - __builtin_clzll(v); }
 }  // namespace
 
 Domain::Domain(const DomainSpec& spec, uint32_t id)
-    : spec_(spec), table_(make_page_table(spec.format)), effective_policy_(spec.policy) {
+    : spec_(spec), table_(make_page_table(spec.format)) {
   view_.id = id;
   view_.table = table_.get();
   // Each domain's guest memory sits in its own 2 TiB window of host physical memory, below
@@ -18,15 +18,20 @@ Domain::Domain(const DomainSpec& spec, uint32_t id)
   fault_page_lg2_ = spec_.page_bytes ? lg2(spec_.page_bytes) : 12;
 }
 
+void Domain::apply_pin_plan(const PinPlan& plan) {
+  pin_all_ = plan.all;
+  pinned_ = plan.ranges;
+}
+
 uint64_t Domain::pinned_request_bytes() const {
-  if (effective_policy_ == Policy::kPinAll) return spec_.memory_bytes;
+  if (pin_all_) return spec_.memory_bytes;
   uint64_t b = 0;
   for (const auto& [lo, hi] : pinned_) b += hi - lo;
   return b;
 }
 
 bool Domain::is_pinned(uint64_t gpa) const {
-  if (effective_policy_ == Policy::kPinAll) return true;
+  if (pin_all_) return true;
   for (const auto& [lo, hi] : pinned_)
     if (gpa >= lo && gpa < hi) return true;
   return false;
@@ -67,7 +72,7 @@ void Domain::map_present(uint64_t gpa, unsigned page_lg2) {
 
 uint64_t Domain::setup(Rng& rng, uint64_t room_bytes) {
   const unsigned max_lg2 = spec_.page_bytes ? lg2(spec_.page_bytes) : 30;
-  if (effective_policy_ == Policy::kPinAll) {
+  if (pin_all_) {
     table_->map(0, hpa_base_, spec_.memory_bytes, max_lg2, true);
     pinned_bytes_ = resident_bytes_ = spec_.memory_bytes;
     setup_ns_ = spec_.memory_bytes / 4096 * spec_.pin_ns_per_4k;
@@ -81,10 +86,10 @@ uint64_t Domain::setup(Rng& rng, uint64_t room_bytes) {
   }
   resident_bytes_ = pinned_bytes_;
   uint64_t room = room_bytes > pinned_bytes_ ? room_bytes - pinned_bytes_ : 0;
-  if (spec_.resident_fraction > 0) {
+  if (resident_fraction_ > 0) {
     const uint64_t page = 1ULL << fault_page_lg2_;
     for (uint64_t p = 0; p < spec_.memory_bytes; p += page) {
-      if (rng.unit() >= spec_.resident_fraction) continue;
+      if (rng.unit() >= resident_fraction_) continue;
       if (is_pinned(p)) continue;
       if (room >= page) {
         table_->map(p, hpa_base_ + p, page, fault_page_lg2_, true);
@@ -195,7 +200,7 @@ void Domain::place_collapsed(uint64_t lo) {
 }
 
 uint64_t Domain::write_protect_all() {
-  if (effective_policy_ == Policy::kPinAll) return 0;
+  if (pin_all_) return 0;
   uint64_t done = 0, at = 0;
   for (const auto& [lo, hi] : pinned_) {  // pinned ranges stay writable (VFIO counts them dirty)
     if (lo > at) done += table_->write_protect(at, lo - at);

@@ -1,28 +1,34 @@
 // IOMMU domains: who owns the I/O page table and how pages get into it and out of it.
+// This file is the interface every domain kind implements, and the guest memory that the
+// kinds share; each kind is one file (models/domain/<kind>.cpp) holding its parameter table
+// and its behaviour, and one line in models/domain/kinds.cpp.
 //
-// Models:
-//  - pinned (classic VFIO type1), or a shared_tdp domain with policy pin_all: at VM start
-//    every guest page is pinned and mapped, with the largest leaves alignment allows (or
-//    page_size). Start-up costs pages x pin_cost_per_4k (0.27 s/GiB, Linux commit
-//    4d83de6da265). Pinned memory is never reclaimed, migrated or write-protected.
-//  - shared_tdp: the IOMMU's stage 2 is KVM's TDP table (seed 000). Pages are absent until
-//    touched; resident_fraction of them were touched before the run (resident, or swapped
-//    out when the host had no room). A fault makes a page_size page present (2 MiB: THP
-//    backing; 4 KiB when page_size is 0); a swapped page comes back by a major fault.
-//    Policies: fault_all; pin_intolerant_paths pins the regions that paths which cannot
-//    fault touch; allow_list pins everything unless every attached device tolerates faults
-//    on every path.
-//  - Reclaim takes 4 KiB pages in the order they became resident (device accesses set no
-//    accessed bits, so hot DMA pages age like cold ones); a page inside a 2 MiB leaf splits
-//    the leaf first. Migration moves a page to another frame. Dirty logging write-protects.
+// A kind decides: how the IOMMU sees its tables (iommu_view: one stage, or nested), whether
+// and how it faults (its pin plan and fault costs), what a change of a mapping must
+// invalidate (through the host's MMU notifier, models/host), which host threads it starts
+// for a run, and what it reports beyond the common keys.
+//
+// Guest memory (shared by the kinds): pages the pin plan names are pinned and mapped at VM
+// start, with the largest leaves alignment allows (or page_size), costing pin_cost_per_4k per
+// 4 KiB page (0.27 s/GiB, Linux commit 4d83de6da265); pinned memory is never reclaimed,
+// migrated or write-protected. Other pages are absent until touched; resident_fraction of
+// them were touched before the run (resident, or swapped out when the host had no room). A
+// fault makes a page_size page present (2 MiB: THP backing; 4 KiB when page_size is 0); a
+// swapped page comes back by a major fault. Reclaim takes 4 KiB pages in the order they
+// became resident (device accesses set no accessed bits, so hot DMA pages age like cold
+// ones); a page inside a 2 MiB leaf splits the leaf first. Migration moves a page to another
+// frame; dirty logging write-protects; THP collapse (khugepaged) copies a 2 MiB region of
+// 4 KiB pages into a new huge page.
 // Guest memory is backed at HPA = base + GPA; a page taken away comes back in the other TiB
 // of the domain's window, so a stale translation always has a wrong PA (the checker's test).
-//  - THP collapse (khugepaged) copies a 2 MiB region of 4 KiB pages into a new huge page.
 // Does not model: KSM, NUMA placement, page cache.
 #pragma once
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+
 #include <deque>
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -31,6 +37,7 @@
 #include "models/iommu/iommu.hpp"
 #include "models/pagetable/page_table.hpp"
 #include "models/common/rng.hpp"
+#include "models/device/params.hpp"
 #include "models/domain/params.hpp"
 
 namespace iopf {
@@ -42,19 +49,42 @@ enum class FaultKind : uint8_t {
   kWriteProtect,  // present read-only (dirty logging): make writable
 };
 
+class HostActivity;
+class HostServices;
+
+// A kind's own parameters (its table's keys), read by its DomainKindInfo::read.
+struct DomainKindParams {
+  virtual ~DomainKindParams() = default;
+};
+
+// What a domain's host threads need for a run.
+struct DomainRun {
+  HostServices& svc;
+  HostActivity& activity;
+  size_t index;  // the domain's index in the scenario
+};
+
 class Domain {
  public:
   Domain(const DomainSpec& spec, uint32_t id);
+  virtual ~Domain() = default;
   const DomainSpec& spec() const { return spec_; }
   const IommuDomain& iommu_view() const { return view_; }
   PageTable& table() { return *table_; }
-  bool faultable() const { return effective_policy_ != Policy::kPinAll; }
-  Policy effective_policy() const { return effective_policy_; }
 
-  // Before setup: the policy's decision (allow_list) and the pinned ranges
-  // (pin_intolerant_paths), from the devices attached.
-  void set_effective_policy(Policy p) { effective_policy_ = p; }
-  void add_pinned_range(uint64_t lo, uint64_t hi) { pinned_.emplace_back(lo, hi); }
+  // ---- what a kind decides ----
+  // Pages can be absent while devices run (they fault in, and can be taken away).
+  virtual bool faultable() const { return !pin_all_; }
+  // The host threads the kind needs while devices run (none by default).
+  virtual void start(DomainRun& run) { (void)run; }
+  // Keys the kind adds to the domain's report object.
+  virtual void report(nlohmann::json* out) const { (void)out; }
+  // Host CPU time of a minor fault, and the extra of a major one (besides the swap-in).
+  uint64_t fault_cost_ns() const { return fault_ns_; }
+  uint64_t major_fault_cost_ns() const { return major_fault_ns_; }
+
+  // Before setup: what to pin (the kind's pin plan).
+  void apply_pin_plan(const PinPlan& plan);
   uint64_t pinned_request_bytes() const;  // what setup will pin
 
   // Start-up: pinning, and the pages touched before the run. room_bytes is host memory the
@@ -97,13 +127,19 @@ class Domain {
   uint64_t major_faults() const { return major_faults_; }
   unsigned fault_page_lg2() const { return fault_page_lg2_; }
 
+ protected:
+  // Set by the kind's constructor.
+  double resident_fraction_ = 0;  // of unpinned pages present at start
+  uint64_t fault_ns_ = 0;
+  uint64_t major_fault_ns_ = 0;
+
  private:
   void map_present(uint64_t gpa, unsigned lg2);
 
   DomainSpec spec_;
   std::unique_ptr<PageTable> table_;
   IommuDomain view_;
-  Policy effective_policy_;
+  bool pin_all_ = false;
   uint64_t hpa_base_;
   unsigned fault_page_lg2_ = 12;
   std::vector<std::pair<uint64_t, uint64_t>> pinned_;

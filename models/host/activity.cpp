@@ -29,10 +29,10 @@ void HostActivity::at_rate(double rate_per_s, Step step) {
   }
 }
 
-void HostActivity::vcpu_loop(size_t di, uint32_t vcpu) {
+void HostActivity::vcpu_loop(size_t di, uint32_t vcpu, double touch_rate_per_s) {
   Domain& dom = *(*domains_)[di];
   Rng rng(seed_, 6000 + 64 * di + vcpu);
-  at_rate(dom.spec().vcpu_touch_rate_per_s / dom.spec().vcpus, [&] {
+  at_rate(touch_rate_per_s, [&] {
     const uint64_t va = rng.below(dom.spec().memory_bytes >> kBasePageLg2) << kBasePageLg2;
     ++per_domain_[di].vcpu_touches;
     bool ok;
@@ -40,11 +40,11 @@ void HostActivity::vcpu_loop(size_t di, uint32_t vcpu) {
   });
 }
 
-void HostActivity::migration_loop(size_t di) {
+void HostActivity::migration_loop(size_t di, double rate_per_s, uint64_t copy_ns) {
   Domain& dom = *(*domains_)[di];
   InvPort* port = inv_->open_port("invdone:migrate:" + std::to_string(di));
   Rng rng(seed_, 7000 + di);
-  at_rate(dom.spec().migration_rate_per_s, [&] {
+  at_rate(rate_per_s, [&] {
     uint64_t gpa;
     if (!dom.random_resident(rng, &gpa)) return;
     memory_->split_large(di, gpa, port);
@@ -52,31 +52,31 @@ void HostActivity::migration_loop(size_t di) {
     dom.evict(gpa, false);
     invalidate_changed(*inv_, checker_, di, dom.iommu_view().id, InvKind::kPage, InvReason::kMigration, gpa,
                        gpa + kBasePageBytes, port);
-    svc_->cpu_work(dom.spec().migration_copy_ns);
+    svc_->cpu_work(copy_ns);
     dom.place_migrated(gpa);
     ++per_domain_[di].migrations;
   });
 }
 
-void HostActivity::collapse_loop(size_t di) {
+void HostActivity::collapse_loop(size_t di, double rate_per_s, uint64_t copy_ns) {
   Domain& dom = *(*domains_)[di];
   InvPort* port = inv_->open_port("invdone:collapse:" + std::to_string(di));
   Rng rng(seed_, 8000 + di);
-  at_rate(dom.spec().thp_collapse_rate_per_s, [&] {
+  at_rate(rate_per_s, [&] {
     uint64_t lo;
     if (!dom.begin_collapse(rng, &lo)) return;
     invalidate_changed(*inv_, checker_, di, dom.iommu_view().id, InvKind::kRange, InvReason::kThpCollapse, lo,
                        lo + kHugePageBytes, port);
-    svc_->cpu_work(dom.spec().thp_collapse_copy_ns);
+    svc_->cpu_work(copy_ns);
     dom.place_collapsed(lo);
     ++per_domain_[di].thp_collapses;
   });
 }
 
-void HostActivity::dirty_log_loop(size_t di) {
+void HostActivity::dirty_log_loop(size_t di, uint64_t start_ns, uint64_t interval_ns) {
   Domain& dom = *(*domains_)[di];
   InvPort* port = inv_->open_port("invdone:dirty:" + std::to_string(di));
-  for (uint64_t t = dom.spec().dirty_log_start_ns; t < end_ns_; t += dom.spec().dirty_log_interval_ns) {
+  for (uint64_t t = start_ns; t < end_ns_; t += interval_ns) {
     svc_->sleep_until(t);
     const uint64_t bytes = dom.write_protect_all();
     ++per_domain_[di].dirty_log_cycles;

@@ -48,10 +48,10 @@ class HostActivity {
   void attach(HostServices* svc, Invalidator* inv, Checker* checker);
 
   // Host threads: each runs one source until the end of the run.
-  void vcpu_loop(size_t di, uint32_t vcpu);
-  void migration_loop(size_t di);
-  void collapse_loop(size_t di);
-  void dirty_log_loop(size_t di);
+  void vcpu_loop(size_t di, uint32_t vcpu, double touch_rate_per_s);
+  void migration_loop(size_t di, double rate_per_s, uint64_t copy_ns);
+  void collapse_loop(size_t di, double rate_per_s, uint64_t copy_ns);
+  void dirty_log_loop(size_t di, uint64_t start_ns, uint64_t interval_ns);
   void source_loop(const InvalidationSpec& spec, size_t index);
 
   const DomainActivity& domain(size_t di) const { return per_domain_[di]; }

@@ -53,9 +53,9 @@ FaultKind HostMemory::fault_in(Domain& dom, uint64_t va, bool write, bool* ok) {
     *ok = false;
     return kind;
   }
-  uint64_t cpu = dom.spec().fault_ns;
+  uint64_t cpu = dom.fault_cost_ns();
   if (kind == FaultKind::kMajor) {
-    cpu += dom.spec().major_fault_ns;
+    cpu += dom.major_fault_cost_ns();
     svc_->sleep_until(svc_->now_ns() + spec_.swap_latency_ns);
     svc_->swap_read(kBasePageBytes);
     swap_in_bytes_ += kBasePageBytes;
