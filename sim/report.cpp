@@ -40,6 +40,110 @@ void add(DmaCounters* into, const DmaCounters& c) {
   into->latency_ns.merge(c.latency_ns);
 }
 
+json device_json(const Device& d, uint64_t duration_ns, bool* conservation) {
+  DmaCounters all;
+  json paths = json::array();
+  for (const Path& p : d.paths()) {
+    add(&all, p.dma());
+    *conservation = *conservation && p.dma().issued == p.dma().completed + p.dma().failed;
+    paths.push_back({{"name", p.spec().name},
+                     {"fault_tolerant", p.spec().fault_tolerant},
+                     {"page_requests", p.page_requests()},
+                     {"dma", dma_json(p.dma(), duration_ns)}});
+  }
+  json dj;
+  dj["name"] = d.spec().name;
+  dj["domain"] = d.spec().domain;
+  dj["ats"] = d.spec().ats;
+  dj["dma"] = dma_json(all, duration_ns);
+  dj["pri"] = {{"enabled", d.spec().pri},
+               {"requests", d.pri_requests},
+               {"groups", d.pri_groups},
+               {"retries", d.pri_retries},
+               {"timeouts", d.pri_timeouts},
+               {"responses", {{"success", d.pri_responses[0]}, {"invalid", d.pri_responses[1]},
+                              {"failure", d.pri_responses[2]}}},
+               {"fault_latency_ns", histogram_json(d.fault_latency_ns)},
+               {"fault_latency_minor_ns", histogram_json(d.fault_latency_minor_ns)},
+               {"fault_latency_major_ns", histogram_json(d.fault_latency_major_ns)}};
+  dj["resets"] = d.resets;
+  dj["atc"] = {{"hits", d.atc().hits()},
+               {"misses", d.atc().misses()},
+               {"ats_requests", d.ats_requests},
+               {"invalidations", d.atc_invalidations}};
+  dj["paths"] = paths;
+  return dj;
+}
+
+json iommu_json(const System& sys, const EngineStats& st) {
+  const Iommu& m = sys.iommu;
+  json j = {{"iotlb", {{"hits", m.iotlb().hits()}, {"misses", m.iotlb().misses()}}},
+                {"walk_cache", {{"hits", m.walk_cache_s1().hits()}, {"misses", m.walk_cache_s1().misses()}}},
+                {"walks", m.walks()},
+                {"walk_mem_reads", m.walk_mem_reads()},
+                {"prq", {{"depth", sys.sc.iommu.prq_depth},
+                         {"max_depth", st.prq.max_depth},
+                         {"overflows", st.prq.overflows},
+                         {"auto_responses", st.prq.auto_responses}}}};
+  json by_kind = json::object();
+  for (int k = 0; k < kInvKinds; ++k)
+    by_kind[enum_name(kInvKindNames, static_cast<InvKind>(k))] = {{"count", st.inv.count[k]},
+                                                        {"latency_ns", histogram_json(st.inv.latency_ns[k])}};
+  j["invalidation"] = {{"by_kind", by_kind},
+                                {"source_events", sys.activity.source_events()},
+                                {"batched_flushes", sys.activity.batched_flushes()},
+                                {"atc_requests", st.inv.atc_requests},
+                                {"iommu_entries_removed", st.inv.iommu_entries_removed},
+                                {"queue_max_depth", st.inv.queue_max_depth}};
+  return j;
+}
+
+json domain_json(const System& sys, const EngineStats& st, size_t i) {
+  const Domain& d = *sys.domains[i];
+  json reasons = json::object();
+  for (int k = 0; k < kInvReasons; ++k) {
+    const auto& rs = st.inv.by_reason[i][k];
+    reasons[enum_name(kInvReasonNames, static_cast<InvReason>(k))] = {{"count", rs.count},
+                                                           {"latency_ns", histogram_json(rs.latency_ns)}};
+  }
+  const DomainActivity& a = sys.activity.domain(i);
+  json dj = {{"name", d.spec().name},
+             {"kind", d.spec().kind->name},
+             {"format", d.spec().format},
+             {"memory_bytes", d.spec().memory_bytes},
+             {"pinned_bytes", d.pinned_bytes()},
+             {"resident_bytes", d.resident_bytes()},
+             {"swapped_bytes", d.swapped_bytes()},
+             {"pt_bytes", d.pt_bytes()},
+             {"setup_ns", d.setup_ns()},
+             {"faults_resolved", d.faults_resolved()},
+             {"major_faults", d.major_faults()},
+             {"invalidations_by_reason", reasons},
+             {"vcpu", {{"touches", a.vcpu_touches}, {"faults", a.vcpu_faults}}},
+             {"migrations", a.migrations},
+             {"thp_splits", sys.memory.thp_splits(i)},
+             {"thp_collapses", a.thp_collapses},
+             {"dirty_log", {{"cycles", a.dirty_log_cycles}, {"write_protected_bytes", a.write_protected_bytes}}}};
+  d.report(&dj);
+return dj;
+}
+
+json host_json(const System& sys, const EngineStats& st) {
+  const HostMemory& h = sys.memory;
+  const uint64_t* df = st.prq.device_faults;
+  return {{"memory_bytes", h.capacity_bytes()},
+               {"used_bytes", h.used_bytes()},
+               {"max_used_bytes", h.max_used_bytes()},
+               {"reclaimed_pages", h.reclaimed_pages()},
+               {"swap_out_bytes", h.swap_out_bytes()},
+               {"swap_in_bytes", h.swap_in_bytes()},
+               {"reclaim_waits", h.reclaim_waits()},
+               {"fault_cpu_ns", h.fault_cpu_ns()},
+               {"device_faults", {{"minor", df[static_cast<int>(FaultKind::kMinor)]},
+                                  {"major", df[static_cast<int>(FaultKind::kMajor)]},
+                                  {"write_protect", df[static_cast<int>(FaultKind::kWriteProtect)]}}}};
+}
+
 }  // namespace
 
 json make_report(const System& sys, const EngineStats& st) {
@@ -52,39 +156,8 @@ json make_report(const System& sys, const EngineStats& st) {
   bool conservation = true;
   json devs = json::array();
   for (const auto& d : sys.devices) {
-    DmaCounters all;
-    json paths = json::array();
-    for (const Path& p : d->paths()) {
-      add(&all, p.dma());
-      conservation = conservation && p.dma().issued == p.dma().completed + p.dma().failed;
-      paths.push_back({{"name", p.spec().name},
-                       {"fault_tolerant", p.spec().fault_tolerant},
-                       {"page_requests", p.page_requests()},
-                       {"dma", dma_json(p.dma(), sc.duration_ns)}});
-    }
-    dmas += all.issued;
-    json dj;
-    dj["name"] = d->spec().name;
-    dj["domain"] = d->spec().domain;
-    dj["ats"] = d->spec().ats;
-    dj["dma"] = dma_json(all, sc.duration_ns);
-    dj["pri"] = {{"enabled", d->spec().pri},
-                 {"requests", d->pri_requests},
-                 {"groups", d->pri_groups},
-                 {"retries", d->pri_retries},
-                 {"timeouts", d->pri_timeouts},
-                 {"responses", {{"success", d->pri_responses[0]}, {"invalid", d->pri_responses[1]},
-                                {"failure", d->pri_responses[2]}}},
-                 {"fault_latency_ns", histogram_json(d->fault_latency_ns)},
-                 {"fault_latency_minor_ns", histogram_json(d->fault_latency_minor_ns)},
-                 {"fault_latency_major_ns", histogram_json(d->fault_latency_major_ns)}};
-    dj["resets"] = d->resets;
-    dj["atc"] = {{"hits", d->atc().hits()},
-                 {"misses", d->atc().misses()},
-                 {"ats_requests", d->ats_requests},
-                 {"invalidations", d->atc_invalidations}};
-    dj["paths"] = paths;
-    devs.push_back(dj);
+    devs.push_back(device_json(*d, sc.duration_ns, &conservation));
+    dmas += devs.back()["dma"]["issued"].get<uint64_t>();
   }
   r["sim"] = {{"simulated_ns", st.simulated_ns},
               {"duration_ns", sc.duration_ns},
@@ -94,69 +167,11 @@ json make_report(const System& sys, const EngineStats& st) {
               {"dmas", dmas},
               {"dma_per_wall_s", st.wall_s > 0 ? static_cast<double>(dmas) / st.wall_s : 0.0}};
   r["devices"] = devs;
-  const Iommu& m = sys.iommu;
-  r["iommu"] = {{"iotlb", {{"hits", m.iotlb().hits()}, {"misses", m.iotlb().misses()}}},
-                {"walk_cache", {{"hits", m.walk_cache_s1().hits()}, {"misses", m.walk_cache_s1().misses()}}},
-                {"walks", m.walks()},
-                {"walk_mem_reads", m.walk_mem_reads()},
-                {"prq", {{"depth", sys.sc.iommu.prq_depth},
-                         {"max_depth", st.prq.max_depth},
-                         {"overflows", st.prq.overflows},
-                         {"auto_responses", st.prq.auto_responses}}}};
-  json by_kind = json::object();
-  for (int k = 0; k < kInvKinds; ++k)
-    by_kind[enum_name(kInvKindNames, static_cast<InvKind>(k))] = {{"count", st.inv.count[k]},
-                                                        {"latency_ns", histogram_json(st.inv.latency_ns[k])}};
-  r["iommu"]["invalidation"] = {{"by_kind", by_kind},
-                                {"source_events", sys.activity.source_events()},
-                                {"batched_flushes", sys.activity.batched_flushes()},
-                                {"atc_requests", st.inv.atc_requests},
-                                {"iommu_entries_removed", st.inv.iommu_entries_removed},
-                                {"queue_max_depth", st.inv.queue_max_depth}};
+  r["iommu"] = iommu_json(sys, st);
   json doms = json::array();
-  for (size_t i = 0; i < sys.domains.size(); ++i) {
-    const Domain& d = *sys.domains[i];
-    json reasons = json::object();
-    for (int k = 0; k < kInvReasons; ++k) {
-      const auto& rs = st.inv.by_reason[i][k];
-      reasons[enum_name(kInvReasonNames, static_cast<InvReason>(k))] = {{"count", rs.count},
-                                                             {"latency_ns", histogram_json(rs.latency_ns)}};
-    }
-    const DomainActivity& a = sys.activity.domain(i);
-    json dj = {{"name", d.spec().name},
-               {"kind", d.spec().kind->name},
-               {"format", d.spec().format},
-               {"memory_bytes", d.spec().memory_bytes},
-               {"pinned_bytes", d.pinned_bytes()},
-               {"resident_bytes", d.resident_bytes()},
-               {"swapped_bytes", d.swapped_bytes()},
-               {"pt_bytes", d.pt_bytes()},
-               {"setup_ns", d.setup_ns()},
-               {"faults_resolved", d.faults_resolved()},
-               {"major_faults", d.major_faults()},
-               {"invalidations_by_reason", reasons},
-               {"vcpu", {{"touches", a.vcpu_touches}, {"faults", a.vcpu_faults}}},
-               {"migrations", a.migrations},
-               {"thp_splits", sys.memory.thp_splits(i)},
-               {"thp_collapses", a.thp_collapses},
-               {"dirty_log", {{"cycles", a.dirty_log_cycles}, {"write_protected_bytes", a.write_protected_bytes}}}};
-    d.report(&dj);
-    doms.push_back(dj);
-  }
+  for (size_t i = 0; i < sys.domains.size(); ++i) doms.push_back(domain_json(sys, st, i));
   r["domains"] = doms;
-  const HostMemory& h = sys.memory;
-  const uint64_t* df = st.prq.device_faults;
-  r["host"] = {{"memory_bytes", h.capacity_bytes()},
-               {"used_bytes", h.used_bytes()},
-               {"max_used_bytes", h.max_used_bytes()},
-               {"reclaimed_pages", h.reclaimed_pages()},
-               {"swap_out_bytes", h.swap_out_bytes()},
-               {"swap_in_bytes", h.swap_in_bytes()},
-               {"reclaim_waits", h.reclaim_waits()},
-               {"fault_cpu_ns", h.fault_cpu_ns()},
-               {"device_faults", {{"minor", df[static_cast<int>(FaultKind::kMinor)]},
-                                  {"major", df[static_cast<int>(FaultKind::kMajor)]},
-                                  {"write_protect", df[static_cast<int>(FaultKind::kWriteProtect)]}}}};
+  r["host"] = host_json(sys, st);
   r["checks"] = {{"conservation_ok", conservation}, {"checker", sc.engine.checker}};
   if (sys.checker) {
     r["checks"]["stale_translation_uses"] = sys.checker->stale_translation_uses();
@@ -165,17 +180,11 @@ json make_report(const System& sys, const EngineStats& st) {
   return r;
 }
 
-std::string format_summary(const json& r) {
-  std::ostringstream os;
+namespace {
+
+// The device/path table and each device's fault latency line.
+void summary_devices(const json& r, std::ostringstream& os) {
   char buf[512];
-  os << "iopfsim: scenario " << r["scenario"]["name"].get<std::string>() << " (" << r["scenario"]["file"].get<std::string>()
-     << "), seed " << r["seed"].get<uint64_t>() << "\n";
-  const json& s = r["sim"];
-  std::snprintf(buf, sizeof buf, "simulated %s in %.3f s wall: %llu DMAs, %llu engine events, %.3g DMA/wall-s\n\n",
-                units::format_ns(s["simulated_ns"].get<uint64_t>()).c_str(), s["wall_s"].get<double>(),
-                static_cast<unsigned long long>(s["dmas"].get<uint64_t>()),
-                static_cast<unsigned long long>(s["events"].get<uint64_t>()), s["dma_per_wall_s"].get<double>());
-  os << buf;
   std::snprintf(buf, sizeof buf, "%-24s %10s %10s %8s %8s %8s %8s %8s %10s %8s\n", "device/path", "issued", "completed",
                 "failed", "p50 ns", "p99 ns", "max ns", "PRI req", "Mops/s", "GB/s");
   os << buf;
@@ -208,15 +217,12 @@ std::string format_summary(const json& r) {
                   static_cast<unsigned long long>(f["max"].get<uint64_t>()));
     os << buf;
   }
+}
+
+// Each domain's memory and invalidations, the host's memory, the scripted invalidations.
+void summary_domains(const json& r, std::ostringstream& os) {
+  char buf[512];
   const json& m = r["iommu"];
-  std::snprintf(buf, sizeof buf, "iommu: IOTLB hits %llu misses %llu, walks %llu (%llu memory reads), PRQ max depth %llu, overflows %llu\n",
-                static_cast<unsigned long long>(m["iotlb"]["hits"].get<uint64_t>()),
-                static_cast<unsigned long long>(m["iotlb"]["misses"].get<uint64_t>()),
-                static_cast<unsigned long long>(m["walks"].get<uint64_t>()),
-                static_cast<unsigned long long>(m["walk_mem_reads"].get<uint64_t>()),
-                static_cast<unsigned long long>(m["prq"]["max_depth"].get<uint64_t>()),
-                static_cast<unsigned long long>(m["prq"]["overflows"].get<uint64_t>()));
-  os << buf;
   for (const json& d : r["domains"]) {
     std::snprintf(buf, sizeof buf,
                   "domain %s (%s, %s, %s): memory %s, pinned %s, resident %s, swapped %s, page tables %s, setup %s, "
@@ -270,6 +276,32 @@ std::string format_summary(const json& r) {
                   static_cast<unsigned long long>(inv["queue_max_depth"].get<uint64_t>()));
     os << buf;
   }
+}
+
+}  // namespace
+
+std::string format_summary(const json& r) {
+  std::ostringstream os;
+  char buf[512];
+  os << "iopfsim: scenario " << r["scenario"]["name"].get<std::string>() << " (" << r["scenario"]["file"].get<std::string>()
+     << "), seed " << r["seed"].get<uint64_t>() << "\n";
+  const json& s = r["sim"];
+  std::snprintf(buf, sizeof buf, "simulated %s in %.3f s wall: %llu DMAs, %llu engine events, %.3g DMA/wall-s\n\n",
+                units::format_ns(s["simulated_ns"].get<uint64_t>()).c_str(), s["wall_s"].get<double>(),
+                static_cast<unsigned long long>(s["dmas"].get<uint64_t>()),
+                static_cast<unsigned long long>(s["events"].get<uint64_t>()), s["dma_per_wall_s"].get<double>());
+  os << buf;
+  summary_devices(r, os);
+  const json& m = r["iommu"];
+  std::snprintf(buf, sizeof buf, "iommu: IOTLB hits %llu misses %llu, walks %llu (%llu memory reads), PRQ max depth %llu, overflows %llu\n",
+                static_cast<unsigned long long>(m["iotlb"]["hits"].get<uint64_t>()),
+                static_cast<unsigned long long>(m["iotlb"]["misses"].get<uint64_t>()),
+                static_cast<unsigned long long>(m["walks"].get<uint64_t>()),
+                static_cast<unsigned long long>(m["walk_mem_reads"].get<uint64_t>()),
+                static_cast<unsigned long long>(m["prq"]["max_depth"].get<uint64_t>()),
+                static_cast<unsigned long long>(m["prq"]["overflows"].get<uint64_t>()));
+  os << buf;
+  summary_domains(r, os);
   os << "checks: conservation " << (r["checks"]["conservation_ok"].get<bool>() ? "ok" : "VIOLATED");
   if (r["checks"].contains("stale_translation_uses"))
     os << ", stale translation uses " << r["checks"]["stale_translation_uses"].get<uint64_t>();
