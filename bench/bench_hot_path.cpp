@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/iommu/iommu.hpp"
+#include "models/iommu/nested.hpp"
 #include "models/pagetable/page_table.hpp"
 #include "models/pagetable/page_table_impl.hpp"
 #include "models/pagetable/table_memory.hpp"
@@ -139,23 +140,14 @@ void register_format(const std::string& name) {
 // warm = default walk caches over a working set that fits them.
 void nested_bench(benchmark::State& state, const std::string& f1, const std::string& f2, bool walk_caches,
                   unsigned s2_leaf_lg2) {
-  constexpr uint64_t kTableGpa = 3ULL << 30;
-  auto s2 = make_page_table(f2);
-  s2->map(0, kPa, 3ULL << 30, s2_leaf_lg2, true);
-  PageTable::AddrHook hook;
-  hook.entry_addr_offset = static_cast<int64_t>(kTableGpa) - static_cast<int64_t>(TableMemory::kTableBasePa);
-  PageTable* s2p = s2.get();
-  hook.on_table = [s2p](uint64_t hpa, bool alloc) {
-    const uint64_t gpa = hpa - TableMemory::kTableBasePa + kTableGpa;
-    if (alloc) s2p->map(gpa, hpa, 4096, 12, true);
-  };
-  auto s1 = make_page_table(f1, hook);
+  NestedTables t = make_nested_tables(f1, f2, 3ULL << 30);  // the guest's table pages at 3 GiB GPA
+  t.s2->map(0, kPa, 3ULL << 30, s2_leaf_lg2, true);
   const uint64_t n = 1024;
-  s1->map(0, 0, n * 4096, 12, true);
+  t.s1->map(0, 0, n * 4096, 12, true);
   Iommu m;
   TlbGeometry none;
   m.configure(none, walk_caches ? 256 : 0, 4, ReplPolicy::kLru, IommuTiming{5, 70});
-  const IommuDomain d{1, s2.get(), s1.get()};
+  const IommuDomain d = t.view(1);
   uint64_t i = 0, reads = 0, walks = 0;
   for (auto _ : state) {
     const Xlate x = m.translate(d, 0, ((i * 2654435761ULL) % n) * 4096);

@@ -17,7 +17,7 @@
 // Servers are daemons: the run ends when every device has issued its last DMA, every page
 // request is answered and every scripted invalidation has completed.
 //
-// The batch rule (architecture.md): a device actor runs its paths' DMAs inline, without
+// The batch rule (hot path inline, SimGrid for the slow path): a device actor runs its paths' DMAs inline, without
 // SimGrid, in time order, for every DMA due in [now, now + quantum), then sleeps to its next
 // due DMA. It syncs earlier when a DMA faults: it sleeps to the time the fault was detected
 // and only then sends the page request. So no DMA is issued more than one quantum ahead of

@@ -49,7 +49,7 @@ const ParamTable kHostTable{
         {"swap_write_bandwidth", ParamType::Bandwidth, "\"1GB/s\"", "swap device write bandwidth",
          "chosen (a datacenter NVMe SSD)", "", 1, 1e15},
         {"swap_latency", ParamType::Ns, "\"55us\"", "swap device access latency",
-         "chosen so a major fault adds about 60 us (NP-RDMA, arXiv 2310.11062, domain.md)", "", 0, 1e12},
+         "chosen so a major fault adds about 60 us (NP-RDMA, arXiv 2310.11062)", "", 0, 1e12},
     }};
 
 const ParamTable kIommuTable{
@@ -61,11 +61,11 @@ const ParamTable kIommuTable{
          "chosen so a 4-level miss adds 280 ns, inside pcie-bench's +226..+293 ns IOTLB-miss penalty", "", 0, 1e6},
         {"ats_translation", ParamType::Ns, "\"50ns\"", "IOMMU work per ATS translation request, before the lookup",
          "chosen", "", 0, 1e6},
-        {"prq_depth", ParamType::Int, "2048", "page request queue entries", "Linux intel-iommu prq (domain.md)", "",
+        {"prq_depth", ParamType::Int, "2048", "page request queue entries", "Linux intel-iommu: PRQ sized for 2048 descriptors", "",
          1, 1 << 20},
         {"prq_handling", ParamType::Ns, "\"200ns\"", "IOMMU work to queue one page request and raise it to the host",
          "chosen", "", 0, 1e9},
-        {"inv_queue_depth", ParamType::Int, "256", "invalidation queue descriptors", "Linux intel-iommu (domain.md)",
+        {"inv_queue_depth", ParamType::Int, "256", "invalidation queue descriptors", "Linux intel-iommu: a 4 KiB queue page of 256 descriptors",
          "", 1, 1 << 20},
         {"inv_desc", ParamType::Ns, "\"500ns\"", "IOMMU work per IOTLB and walk-cache invalidation descriptor",
          "chosen inside the measured 0.1-10 us (Sapphire Rapids, QEMU qpl-compression docs)", "", 1, 1e9},
@@ -102,7 +102,7 @@ ParamTable tlb_table(const char* object, const TlbDefaults& d) {
 const ParamTable kIotlbTable = tlb_table(
     "iommu.iotlb", {{"128", "32", "8"},
                     {"8", "4", "8"},
-                    "chosen: 512 KiB reach, where random 64 B DMA throughput falls (domain.md, Intel does not publish "
+                    "chosen: 512 KiB reach, where random 64 B DMA throughput falls (Intel does not publish "
                     "sizes)"});
 const ParamTable kAtcTable =
     tlb_table("device.atc", {{"64", "16", "4"}, {"4", "4", "4"}, "chosen (gem5 SMMUv3 micro TLB is 32)"});
@@ -110,7 +110,7 @@ const ParamTable kAtcTable =
 const ParamTable kWalkCacheTable{
     "iommu.walk_cache",
     {
-        {"entries", ParamType::Int, "256", "entries per level (0 disables)", "MMU-600 TCU, Agilex 5 HPS TRM (domain.md)",
+        {"entries", ParamType::Int, "256", "entries per level (0 disables)", "Arm MMU-600 TCU, per the Agilex 5 HPS TRM",
          "", 0, 1 << 20},
         {"ways", ParamType::Int, "4", "associativity", "chosen", "", 1, 1 << 20},
         {"policy", ParamType::Enum, "\"lru\"", "replacement policy", "chosen", enum_choices(kReplPolicyNames)},
@@ -142,7 +142,7 @@ const ParamTable kDomainTable{
         {"page_size", ParamType::Bytes, "0", "largest leaf to map with: 4KiB, 2MiB, 1GiB, or 0 for the largest "
                                              "alignment allows", "chosen"},
         {"pin_cost_per_4k", ParamType::Ns, "\"1030ns\"", "time to pin (and zero) one 4 KiB page at start",
-         "0.27 s per GiB, Linux commit 4d83de6da265 (domain.md)", "", 0, 1e9},
+         "0.27 s per GiB, Linux commit 4d83de6da265", "", 0, 1e9},
     }};
 
 const ParamTable kDeviceTable{
@@ -154,7 +154,7 @@ const ParamTable kDeviceTable{
         {"ats", ParamType::Bool, "false", "device has ATS and an ATC", ""},
         {"pri", ParamType::Bool, "false", "device has PRI (needs ATS)", ""},
         {"pri_outstanding", ParamType::Int, "32", "outstanding page request allocation",
-         "commonly 32 (domain.md)", "", 1, 1 << 16},
+         "commonly 32 (the PRI outstanding page request allocation Linux drivers grant)", "", 1, 1 << 16},
         {"atc_lookup", ParamType::Ns, "\"0ns\"", "ATC lookup time", "chosen (overlapped with request issue)", "", 0,
          1e6},
         {"atc_inv", ParamType::Ns, "\"1us\"", "device work per ATS Invalidate Request before its completion",
@@ -221,9 +221,9 @@ const ParamTable kInvalidationTable{
         {"pasid", ParamType::Int, "0", "PASID, for kind pasid", "", "", 0, (1 << 20) - 1},
         {"start", ParamType::Ns, "0", "time of the first event", ""},
         {"batch_entries", ParamType::Int, "0", "defer and flush the whole domain after this many events (0: off)",
-         "Linux flush queue: 256 entries (domain.md)", "", 0, 1 << 20},
+         "Linux iommu-dma flush queue: 256 entries", "", 0, 1 << 20},
         {"batch_timeout", ParamType::Ns, "\"10ms\"", "or this long after the first deferred event",
-         "Linux flush queue: 10 ms (domain.md)", "", 1, 1e12},
+         "Linux iommu-dma flush queue: 10 ms", "", 1, 1e12},
     }};
 
 struct Registrar {

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "models/iommu/iommu.hpp"
+#include "models/iommu/nested.hpp"
 #include "models/pagetable/page_table.hpp"
 #include "models/pagetable/table_memory.hpp"
 
@@ -26,27 +27,17 @@ Iommu make_iommu(uint32_t walk_cache_entries) {
   return m;
 }
 
-// A stage-1 table whose entries hold GPAs, with every stage-1 table page mapped GPA -> HPA
-// in stage 2 as it is allocated (what a guest's page-table pages look like to the host).
+// Guest memory 0..3 GiB at HPA 1 TiB + GPA in stage 2, the guest's table pages at 3 GiB GPA.
 struct NestedPair {
-  static constexpr uint64_t kGuestTableGpa = 3ULL << 30;  // guest's page-table pages live at 3 GiB GPA
-  std::unique_ptr<PageTable> s2;
-  std::unique_ptr<PageTable> s1;
-  NestedPair(const std::string& f1, const std::string& f2, unsigned s2_page_lg2) {
-    s2 = make_page_table(f2);
-    // Guest memory 0..4 GiB at HPA 1 TiB + GPA, except the table window mapped below.
+  static constexpr uint64_t kGuestTableGpa = 3ULL << 30;
+  NestedTables t;
+  PageTable* s2;
+  PageTable* s1;
+  NestedPair(const std::string& f1, const std::string& f2, unsigned s2_page_lg2)
+      : t(make_nested_tables(f1, f2, kGuestTableGpa)), s2(t.s2.get()), s1(t.s1.get()) {
     s2->map(0, 1ULL << 40, 3ULL << 30, s2_page_lg2, true);
-    PageTable::AddrHook hook;
-    hook.entry_addr_offset = static_cast<int64_t>(kGuestTableGpa) - static_cast<int64_t>(TableMemory::kTableBasePa);
-    PageTable* s2p = s2.get();
-    hook.on_table = [s2p](uint64_t hpa, bool alloc) {
-      const uint64_t gpa = hpa - TableMemory::kTableBasePa + kGuestTableGpa;
-      if (alloc) s2p->map(gpa, hpa, 4096, 12, true);
-      else s2p->unmap(gpa, 4096);
-    };
-    s1 = make_page_table(f1, hook);
   }
-  IommuDomain domain(uint32_t id) const { return IommuDomain{id, s2.get(), s1.get()}; }
+  IommuDomain domain(uint32_t id) const { return t.view(id); }
 };
 
 }  // namespace

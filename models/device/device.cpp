@@ -3,6 +3,8 @@
 #include <cmath>
 #include <algorithm>
 
+#include "models/common/sizes.hpp"
+
 namespace iopf {
 
 Device::Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const DeviceTiming& t, uint64_t seed,
@@ -104,8 +106,8 @@ bool Path::resume(uint64_t now_ns) {
   stalled_ = false;
   // After a PRG response the device translates again: its ATC must not answer from a
   // read-only or stale entry for this page.
-  const uint64_t page = pending_.va & ~0xFFFULL;
-  dev_->atc().invalidate(InvFilter{dev_->asid(), ~0ULL, page, page + 4096});
+  const uint64_t page = pending_.va & ~kBasePageMask;
+  dev_->atc().invalidate(InvFilter{dev_->asid(), ~0ULL, page, page + kBasePageBytes});
   // The retried DMA keeps its original due time, so its latency includes the fault.
   return do_dma(pending_.scheduled_ns, now_ns, pending_.va);
 }

@@ -40,7 +40,7 @@ bool Domain::is_pinned(uint64_t gpa) const {
 uint64_t Domain::frame_of(uint64_t gpa) const {
   // A page taken away comes back in another frame: frames alternate between the lower and
   // upper TiB of the domain's window at each move, so a stale translation has a wrong PA.
-  auto it = moves_.find(gpa >> 12);
+  auto it = moves_.find(gpa >> kBasePageLg2);
   const bool upper = it != moves_.end() && (it->second & 1);
   return hpa_base_ + gpa + (upper ? (1ULL << 40) : 0);
 }
@@ -50,23 +50,23 @@ void Domain::map_present(uint64_t gpa, unsigned page_lg2) {
   const uint64_t base = gpa & ~(size - 1);
   bool whole = page_lg2 > 12;
   if (whole) {  // a large page only where no 4 KiB piece has moved or sits in swap
-    for (uint64_t off = 0; off < size && whole; off += 4096)
-      whole = !moves_.count((base + off) >> 12) && !swapped_.count((base + off) >> 12);
+    for (uint64_t off = 0; off < size && whole; off += kBasePageBytes)
+      whole = !moves_.count((base + off) >> kBasePageLg2) && !swapped_.count((base + off) >> kBasePageLg2);
     WalkOut o;
-    for (uint64_t off = 0; off < size && whole; off += 4096) {
+    for (uint64_t off = 0; off < size && whole; off += kBasePageBytes) {
       table_->walk(base + off, &o);
       whole = !o.present;
     }
   }
   if (whole) {
     table_->map(base, hpa_base_ + base, size, page_lg2, true);
-    for (uint64_t off = 0; off < size; off += 4096) residency_.push_back((base + off) >> 12);
+    for (uint64_t off = 0; off < size; off += kBasePageBytes) residency_.push_back((base + off) >> kBasePageLg2);
     resident_bytes_ += size;
   } else {
-    const uint64_t page = gpa & ~0xFFFULL;
-    table_->map(page, frame_of(page), 4096, 12, true);
-    residency_.push_back(page >> 12);
-    resident_bytes_ += 4096;
+    const uint64_t page = gpa & ~kBasePageMask;
+    table_->map(page, frame_of(page), kBasePageBytes, kBasePageLg2, true);
+    residency_.push_back(page >> kBasePageLg2);
+    resident_bytes_ += kBasePageBytes;
   }
 }
 
@@ -75,14 +75,14 @@ uint64_t Domain::setup(Rng& rng, uint64_t room_bytes) {
   if (pin_all_) {
     table_->map(0, hpa_base_, spec_.memory_bytes, max_lg2, true);
     pinned_bytes_ = resident_bytes_ = spec_.memory_bytes;
-    setup_ns_ = spec_.memory_bytes / 4096 * spec_.pin_ns_per_4k;
+    setup_ns_ = spec_.memory_bytes / kBasePageBytes * spec_.pin_ns_per_4k;
     return resident_bytes_;
   }
   std::sort(pinned_.begin(), pinned_.end());
   for (const auto& [lo, hi] : pinned_) {  // pre-faulted and pinned
     table_->map(lo, hpa_base_ + lo, hi - lo, std::min(max_lg2, 21u), true);
     pinned_bytes_ += hi - lo;
-    setup_ns_ += (hi - lo) / 4096 * spec_.pin_ns_per_4k;
+    setup_ns_ += (hi - lo) / kBasePageBytes * spec_.pin_ns_per_4k;
   }
   resident_bytes_ = pinned_bytes_;
   uint64_t room = room_bytes > pinned_bytes_ ? room_bytes - pinned_bytes_ : 0;
@@ -93,11 +93,11 @@ uint64_t Domain::setup(Rng& rng, uint64_t room_bytes) {
       if (is_pinned(p)) continue;
       if (room >= page) {
         table_->map(p, hpa_base_ + p, page, fault_page_lg2_, true);
-        for (uint64_t off = 0; off < page; off += 4096) residency_.push_back((p + off) >> 12);
+        for (uint64_t off = 0; off < page; off += kBasePageBytes) residency_.push_back((p + off) >> kBasePageLg2);
         resident_bytes_ += page;
         room -= page;
       } else {  // touched earlier, pushed out to swap when the host filled up
-        for (uint64_t off = 0; off < page; off += 4096) swapped_.insert((p + off) >> 12);
+        for (uint64_t off = 0; off < page; off += kBasePageBytes) swapped_.insert((p + off) >> kBasePageLg2);
       }
     }
     // Pages touched before the run have no address order in the LRU: shuffle (Fisher-Yates,
@@ -111,7 +111,7 @@ FaultKind Domain::classify(uint64_t va, bool write) const {
   WalkOut o;
   table_->walk(va, &o);
   if (o.present) return (write && !o.writable) ? FaultKind::kWriteProtect : FaultKind::kNone;
-  return swapped_.count(va >> 12) ? FaultKind::kMajor : FaultKind::kMinor;
+  return swapped_.count(va >> kBasePageLg2) ? FaultKind::kMajor : FaultKind::kMinor;
 }
 
 uint64_t Domain::resolve(uint64_t va, bool write) {
@@ -126,7 +126,7 @@ uint64_t Domain::resolve(uint64_t va, bool write) {
     }
     return 0;
   }
-  const bool major = swapped_.erase(va >> 12) > 0;
+  const bool major = swapped_.erase(va >> kBasePageLg2) > 0;
   const uint64_t before = resident_bytes_;
   map_present(va, major ? 12 : fault_page_lg2_);
   ++faults_resolved_;
@@ -136,7 +136,7 @@ uint64_t Domain::resolve(uint64_t va, bool write) {
 
 bool Domain::next_victim(uint64_t* gpa) {
   while (!residency_.empty()) {
-    const uint64_t page = residency_.front() << 12;
+    const uint64_t page = residency_.front() << kBasePageLg2;
     residency_.pop_front();
     if (is_pinned(page)) continue;
     WalkOut o;
@@ -160,22 +160,22 @@ bool Domain::split_if_large(uint64_t gpa, uint64_t* lo, uint64_t* hi) {
 }
 
 void Domain::evict(uint64_t gpa, bool swapped) {
-  resident_bytes_ -= table_->unmap(gpa, 4096);
-  ++moves_[gpa >> 12];
-  if (swapped) swapped_.insert(gpa >> 12);
+  resident_bytes_ -= table_->unmap(gpa, kBasePageBytes);
+  ++moves_[gpa >> kBasePageLg2];
+  if (swapped) swapped_.insert(gpa >> kBasePageLg2);
 }
 
 void Domain::place_migrated(uint64_t gpa) {
-  table_->map(gpa, frame_of(gpa), 4096, 12, true);
-  residency_.push_back(gpa >> 12);
-  resident_bytes_ += 4096;
+  table_->map(gpa, frame_of(gpa), kBasePageBytes, kBasePageLg2, true);
+  residency_.push_back(gpa >> kBasePageLg2);
+  resident_bytes_ += kBasePageBytes;
 }
 
 bool Domain::begin_collapse(Rng& rng, uint64_t* lo) {
   const uint64_t base = rng.below(spec_.memory_bytes >> 21) << 21;
-  if (is_pinned(base) || is_pinned(base + (2ULL << 20) - 1)) return false;
+  if (is_pinned(base) || is_pinned(base + kHugePageBytes - 1)) return false;
   WalkOut o;
-  for (uint64_t off = 0; off < (2ULL << 20); off += 4096) {
+  for (uint64_t off = 0; off < kHugePageBytes; off += kBasePageBytes) {
     table_->walk(base + off, &o);
     if (!o.present || o.page_lg2 != 12) return false;
   }
@@ -183,10 +183,10 @@ bool Domain::begin_collapse(Rng& rng, uint64_t* lo) {
   // The new huge page goes in the half of the window opposite the region's first page; a
   // piece already in that half keeps its frame number (the checker cannot see it go stale,
   // which is a limit of the check, not of the model's safety).
-  auto first = moves_.find(base >> 12);
+  auto first = moves_.find(base >> kBasePageLg2);
   const uint64_t target = (first == moves_.end() ? 0 : (first->second & 1)) ^ 1;
-  for (uint64_t off = 0; off < (2ULL << 20); off += 4096) {
-    uint64_t& m = moves_[(base + off) >> 12];
+  for (uint64_t off = 0; off < kHugePageBytes; off += kBasePageBytes) {
+    uint64_t& m = moves_[(base + off) >> kBasePageLg2];
     m += ((m & 1) != target) ? 1 : 2;  // every piece counts a move; all land on `target`
   }
   *lo = base;
@@ -195,7 +195,7 @@ bool Domain::begin_collapse(Rng& rng, uint64_t* lo) {
 
 void Domain::place_collapsed(uint64_t lo) {
   table_->map(lo, frame_of(lo), 2ULL << 20, 21, true);
-  for (uint64_t off = 0; off < (2ULL << 20); off += 4096) residency_.push_back((lo + off) >> 12);
+  for (uint64_t off = 0; off < kHugePageBytes; off += kBasePageBytes) residency_.push_back((lo + off) >> kBasePageLg2);
   resident_bytes_ += 2ULL << 20;
 }
 
@@ -212,7 +212,7 @@ uint64_t Domain::write_protect_all() {
 
 bool Domain::random_resident(Rng& rng, uint64_t* gpa) const {
   for (int tries = 0; tries < 64; ++tries) {
-    const uint64_t page = rng.below(spec_.memory_bytes >> 12) << 12;
+    const uint64_t page = rng.below(spec_.memory_bytes >> kBasePageLg2) << kBasePageLg2;
     if (is_pinned(page)) continue;
     WalkOut o;
     table_->walk(page, &o);

@@ -34,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/common/sizes.hpp"
 #include "models/iommu/iommu.hpp"
 #include "models/pagetable/page_table.hpp"
 #include "models/common/rng.hpp"
@@ -121,7 +122,7 @@ class Domain {
   uint64_t pt_bytes() const { return table_->pt_bytes(); }
   uint64_t pinned_bytes() const { return pinned_bytes_; }
   uint64_t resident_bytes() const { return resident_bytes_; }  // includes pinned
-  uint64_t swapped_bytes() const { return swapped_.size() * 4096; }
+  uint64_t swapped_bytes() const { return swapped_.size() * kBasePageBytes; }
   uint64_t setup_ns() const { return setup_ns_; }
   uint64_t faults_resolved() const { return faults_resolved_; }
   uint64_t major_faults() const { return major_faults_; }

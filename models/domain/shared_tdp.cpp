@@ -39,9 +39,9 @@ const ParamTable kSharedTdpTable{
          "", enum_choices(kPolicyNames)},
         {"resident_fraction", ParamType::Double, "0.0", "fraction of pages present at start", "chosen", "", 0, 1},
         {"fault_cost", ParamType::Ns, "\"4us\"", "host CPU time of one minor fault",
-         "KVM minor fault 2.9-6.7 us, demand_paging_test 2023 (domain.md)", "", 0, 1e12},
+         "KVM minor fault 2.9-6.7 us, KVM selftests demand_paging_test figures, 2023", "", 0, 1e12},
         {"major_fault_cost", ParamType::Ns, "\"3us\"", "extra host CPU time of a major fault, besides the swap-in I/O",
-         "chosen so a major fault adds about 60 us with the default swap (NP-RDMA, domain.md)", "", 0, 1e12},
+         "chosen so a major fault adds about 60 us with the default swap (NP-RDMA, arXiv 2310.11062)", "", 0, 1e12},
         {"vcpu_touch_rate", ParamType::Rate, "0",
          "guest memory accesses to random pages per second, all vCPUs together (0: none); a vCPU waits for its "
          "own faults", "", "", 0, 1e12},

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "models/common/enum_table.hpp"
+#include "models/common/sizes.hpp"
 #include "models/iommu/invalidation.hpp"
 
 namespace iopf {
@@ -38,7 +39,7 @@ struct InvalidationSpec {
   double rate_per_s = 0;
   uint64_t region_base = 0;
   uint64_t region_bytes = 0;
-  uint64_t range_bytes = 4096;  // power of two, aligned: address and mask
+  uint64_t range_bytes = kBasePageBytes;  // power of two, aligned: address and mask
   uint32_t pasid = 0;
   uint64_t start_ns = 0;
   uint32_t batch_entries = 0;   // > 0: Linux-style deferred flush of the whole domain

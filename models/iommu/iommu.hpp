@@ -7,7 +7,7 @@
 // the final GPA through stage 2, so a cold 4x4-level walk reads (4+1)(4+1)-1 = 24 entries.
 // Invalidation removes matching IOTLB and walk-cache entries at once; the time it takes
 // (queue, wait descriptor, ATC round trips) is modelled by the engine around this.
-// Latency is returned, not slept: the caller accumulates it (architecture.md, hot path).
+// Latency is returned, not slept: the caller accumulates it (the hot path costs no SimGrid event).
 // Does not model: walker concurrency limits (walk slots), permission faults other than
 // write-to-read-only, PASID-table and context-cache lookups.
 #pragma once
