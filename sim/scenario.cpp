@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "models/common/sizes.hpp"
+#include "models/common/streams.hpp"
 #include "models/domain/kinds.hpp"
 #include "models/pagetable/page_table.hpp"
 #include "models/common/input_error.hpp"
@@ -513,6 +514,36 @@ std::vector<Spec> read_named_array(const json& doc, const char* key, const std::
   return out;
 }
 
+// Every random stream a run of this scenario can open (streams.hpp), with its owner, and no
+// two alike. vCPU streams are listed up to the most vCPUs a domain may have.
+void check_streams_distinct(const Scenario& sc) {
+  constexpr uint32_t kMaxVcpus = 4096;  // the vcpus parameter's bound
+  std::vector<uint64_t> ids;
+  std::vector<std::string> owners;  // described lazily: most are vCPUs
+  auto add = [&](uint64_t id, std::string owner) {
+    ids.push_back(id);
+    owners.push_back(std::move(owner));
+  };
+  for (const DomainSpec& d : sc.domains) {
+    add(streams::domain_setup(d.name), "domain " + d.name + " (set-up)");
+    add(streams::migration(d.name), "domain " + d.name + " (migration)");
+    add(streams::collapse(d.name), "domain " + d.name + " (khugepaged)");
+    for (uint32_t v = 0; v < kMaxVcpus; ++v) add(streams::vcpu(d.name, v), "");
+  }
+  for (const DeviceSpec& dev : sc.devices)
+    for (const PathSpec& p : dev.paths) add(streams::path(dev.name, p.name), "path " + dev.name + "/" + p.name);
+  for (const InvalidationSpec& inv : sc.invalidations) add(streams::scripted_source(inv.name), "source " + inv.name);
+  const auto [a, b] = streams::first_collision(ids);
+  if (a == b) return;
+  auto describe = [&](size_t i) {
+    if (!owners[i].empty()) return owners[i];
+    const size_t per_domain = 3 + kMaxVcpus, d = i / per_domain;
+    return "vCPU " + std::to_string(i % per_domain - 3) + " of domain " + sc.domains[d].name;
+  };
+  throw InputError(sc.file, "", "expected every random stream to be distinct, found " + describe(a) + " and " +
+                                    describe(b) + " with the same stream id; rename one of them");
+}
+
 // Pinned memory can never be reclaimed: it must fit in host RAM.
 void check_pinned_fits(const Scenario& sc) {
   uint64_t pinned = 0;
@@ -566,6 +597,7 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
       doc, "invalidations", file, false, "name",
       [&](const json& j, const std::string& p) { return read_invalidation(sc, j, p, file); });
   check_pinned_fits(sc);
+  check_streams_distinct(sc);
   return sc;
 }
 

@@ -1,5 +1,6 @@
 #include "sim/system.hpp"
 
+#include "models/common/streams.hpp"
 #include "models/domain/kinds.hpp"
 
 namespace iopf {
@@ -15,7 +16,6 @@ System::System(const Scenario& scenario)
     domains.back()->apply_pin_plan(pin_plan(sc, i));
     memory.use(static_cast<int64_t>(domains.back()->pinned_request_bytes()));
   }
-  // Random stream ids: 0..63 domains, 1000 + 100*device + path for paths, 5000+ sources.
   for (size_t i = 0; i < domains.size(); ++i) {
     Domain& d = *domains[i];
     const uint64_t pinned = d.pinned_request_bytes();
@@ -23,7 +23,7 @@ System::System(const Scenario& scenario)
     const uint64_t avail = sc.host.memory_bytes > used + sc.host.free_target_bytes
                                ? sc.host.memory_bytes - used - sc.host.free_target_bytes
                                : 0;
-    Rng rng(sc.seed, i);
+    Rng rng(sc.seed, streams::domain_setup(d.spec().name));
     const uint64_t took = d.setup(rng, avail + pinned);
     memory.use(static_cast<int64_t>(took - pinned));
   }
@@ -34,7 +34,7 @@ System::System(const Scenario& scenario)
     t.memory_latency_ns = sc.host.memory_latency_ns;
     t.ats_translation_ns = sc.iommu.ats_translation_ns;
     t.ps_per_byte = 1e12 / ds.pcie_bandwidth_bytes_per_s;
-    devices.push_back(std::make_unique<Device>(ds, domains[ds.domain_index].get(), &iommu, t, sc.seed, 1000 + 100 * i));
+    devices.push_back(std::make_unique<Device>(ds, domains[ds.domain_index].get(), &iommu, t, sc.seed));
   }
   if (sc.engine.checker) {
     checker = std::make_unique<Checker>();

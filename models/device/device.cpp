@@ -4,16 +4,16 @@
 #include <algorithm>
 
 #include "models/common/sizes.hpp"
+#include "models/common/streams.hpp"
 
 namespace iopf {
 
-Device::Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const DeviceTiming& t, uint64_t seed,
-               uint64_t stream_base)
+Device::Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const DeviceTiming& t, uint64_t seed)
     : spec_(spec), domain_(domain), iommu_(iommu), timing_(t) {
   if (spec_.ats) atc_.configure(spec_.atc);
   ps_per_byte_x1000_ = static_cast<uint64_t>(std::llround(t.ps_per_byte * 1000.0));
   paths_.reserve(spec_.paths.size());
-  for (size_t i = 0; i < spec_.paths.size(); ++i) paths_.emplace_back(spec_.paths[i], this, seed, stream_base + i);
+  for (size_t i = 0; i < spec_.paths.size(); ++i) paths_.emplace_back(spec_.paths[i], this, seed, streams::path(spec_.name, spec_.paths[i].name));
 }
 
 Path::Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream)

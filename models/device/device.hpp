@@ -123,8 +123,7 @@ struct DeviceTiming {
 
 class Device {
  public:
-  Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const DeviceTiming& t, uint64_t seed,
-         uint64_t stream_base);
+  Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const DeviceTiming& t, uint64_t seed);
   const DeviceSpec& spec() const { return spec_; }
   Domain& domain() { return *domain_; }
   Iommu& iommu() { return *iommu_; }

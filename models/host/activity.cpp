@@ -5,6 +5,7 @@
 
 #include "models/common/rng.hpp"
 #include "models/common/sizes.hpp"
+#include "models/common/streams.hpp"
 #include "models/iommu/checker.hpp"
 
 namespace iopf {
@@ -31,7 +32,7 @@ void HostActivity::at_rate(double rate_per_s, Step step) {
 
 void HostActivity::vcpu_loop(size_t di, uint32_t vcpu, double touch_rate_per_s) {
   Domain& dom = *(*domains_)[di];
-  Rng rng(seed_, 6000 + 64 * di + vcpu);
+  Rng rng(seed_, streams::vcpu(dom.spec().name, vcpu));
   at_rate(touch_rate_per_s, [&] {
     const uint64_t va = rng.below(dom.spec().memory_bytes >> kBasePageLg2) << kBasePageLg2;
     ++per_domain_[di].vcpu_touches;
@@ -43,7 +44,7 @@ void HostActivity::vcpu_loop(size_t di, uint32_t vcpu, double touch_rate_per_s) 
 void HostActivity::migration_loop(size_t di, double rate_per_s, uint64_t copy_ns) {
   Domain& dom = *(*domains_)[di];
   InvPort* port = inv_->open_port("invdone:migrate:" + std::to_string(di));
-  Rng rng(seed_, 7000 + di);
+  Rng rng(seed_, streams::migration(dom.spec().name));
   at_rate(rate_per_s, [&] {
     uint64_t gpa;
     if (!dom.random_resident(rng, &gpa)) return;
@@ -61,7 +62,7 @@ void HostActivity::migration_loop(size_t di, double rate_per_s, uint64_t copy_ns
 void HostActivity::collapse_loop(size_t di, double rate_per_s, uint64_t copy_ns) {
   Domain& dom = *(*domains_)[di];
   InvPort* port = inv_->open_port("invdone:collapse:" + std::to_string(di));
-  Rng rng(seed_, 8000 + di);
+  Rng rng(seed_, streams::collapse(dom.spec().name));
   at_rate(rate_per_s, [&] {
     uint64_t lo;
     if (!dom.begin_collapse(rng, &lo)) return;
@@ -168,7 +169,7 @@ class ScriptedSource {
 void HostActivity::source_loop(const InvalidationSpec& spec, size_t index) {
   Domain* dom = (*domains_)[spec.domain_index].get();
   ScriptedSource src(spec, dom, memory_, inv_, checker_, inv_->open_port("invdone:" + std::to_string(index)));
-  Rng rng(seed_, 5000 + index);
+  Rng rng(seed_, streams::scripted_source(spec.name));
   const uint64_t period_ps = static_cast<uint64_t>(std::llround(1e12 / spec.rate_per_s));
   const uint64_t slots = spec.region_bytes / spec.range_bytes;
   for (uint64_t due_ps = 0;; due_ps += period_ps) {
