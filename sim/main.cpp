@@ -9,8 +9,11 @@
 #include <optional>
 
 #include "models/pagetable/page_table.hpp"
+#include "sim/compare.hpp"
 #include "sim/engine.hpp"
+#include "sim/export.hpp"
 #include "sim/input_error.hpp"
+#include "sim/metrics.hpp"
 #include "sim/params.hpp"
 #include "sim/report.hpp"
 #include "sim/scenario.hpp"
@@ -76,6 +79,20 @@ int main(int argc, char** argv) {
   CLI::App* params = app.add_subcommand("list-params", "print every scenario parameter, its default and source");
   CLI::App* formats = app.add_subcommand("list-formats", "print the page-table formats");
 
+  std::string export_file, export_format, export_out;
+  CLI::App* exp = app.add_subcommand("export", "write a report's metrics in a CI dashboard format");
+  exp->add_option("report", export_file, "JSON report (iopfsim run --report)")->required();
+  exp->add_option("--format", export_format, "github-smaller, github-bigger, bencher, gbench or csv")
+      ->required()
+      ->check(CLI::IsMember(iopf::export_formats()));
+  exp->add_option("--out", export_out, "write to this file (through a temporary file) instead of standard output");
+
+  std::string cmp_base, cmp_new, cmp_threshold = "5%";
+  CLI::App* cmp = app.add_subcommand("compare", "compare two reports; exit 1 when a metric regressed past the threshold");
+  cmp->add_option("base", cmp_base, "baseline report")->required();
+  cmp->add_option("new", cmp_new, "new report")->required();
+  cmp->add_option("--threshold", cmp_threshold, "regression threshold in percent (default 5%)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -92,6 +109,13 @@ int main(int argc, char** argv) {
       }
       return 0;
     }
+    if (*exp) {
+      const std::string text = iopf::export_report(iopf::read_report(export_file), export_file, export_format);
+      if (export_out.empty()) std::cout << text;
+      else iopf::write_file_atomically(export_out, text);
+      return 0;
+    }
+    if (*cmp) return iopf::compare_reports(cmp_base, cmp_new, iopf::parse_threshold_percent(cmp_threshold), std::cout);
     if (*params) {
       std::cout << iopf::describe_param_tables();
       return 0;
