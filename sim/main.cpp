@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <thread>
 
 #include "models/pagetable/page_table.hpp"
 #include "sim/compare.hpp"
@@ -17,6 +18,7 @@
 #include "sim/params.hpp"
 #include "sim/report.hpp"
 #include "sim/scenario.hpp"
+#include "sim/sweep.hpp"
 #include "sim/system.hpp"
 
 #ifndef IOPFSIM_VERSION
@@ -93,6 +95,14 @@ int main(int argc, char** argv) {
   cmp->add_option("new", cmp_new, "new report")->required();
   cmp->add_option("--threshold", cmp_threshold, "regression threshold in percent (default 5%)");
 
+  iopf::SweepOptions sweep_opt;
+  sweep_opt.jobs = std::max(1u, std::thread::hardware_concurrency());
+  CLI::App* sweep = app.add_subcommand("sweep", "run a grid of scenario variations, each in its own process");
+  sweep->add_option("sweep", sweep_opt.file, "sweep JSON file (schema iopfsim.sweep/1)")->required();
+  sweep->add_option("-j,--jobs", sweep_opt.jobs, "runs at once (default: the number of cores)")->check(CLI::PositiveNumber);
+  sweep->add_option("--out", sweep_opt.out_dir, "output directory (default sweep-<name>)");
+  sweep->add_flag("--resume", sweep_opt.resume, "skip runs whose report exists for the same scenario hash");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -116,6 +126,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*cmp) return iopf::compare_reports(cmp_base, cmp_new, iopf::parse_threshold_percent(cmp_threshold), std::cout);
+    if (*sweep) return iopf::run_sweep(sweep_opt);
     if (*params) {
       std::cout << iopf::describe_param_tables();
       return 0;
