@@ -130,6 +130,13 @@ std::vector<Metric> report_metrics(const json& r, const std::string& file) {
   }
   for (const char* top : {"iommu", "host"})
     if (r.contains(top)) w.walk(sc + "/" + top, "", "", r[top]);
+  // Names must identify one metric (two devices of one name, or a device called "domain",
+  // "iommu" or "host" with a matching path, would not).
+  std::set<std::string> names;
+  for (const Metric& m : out)
+    if (!names.insert(m.name).second)
+      throw InputError(file, "", "two metrics would have the name \"" + m.name +
+                                     "\"; give devices, paths and domains distinct names");
   return out;
 }
 

@@ -108,6 +108,17 @@ TEST_F(Dashboards, NewReportKeysBecomeMetrics) {
   EXPECT_EQ(rows.at("quickstart/domain/vm0/balloon.inflated_bytes").first, "bytes");
 }
 
+TEST_F(Dashboards, AmbiguousNamesAreRejected) {
+  json r = report_;
+  r["devices"][1]["name"] = r["devices"][0]["name"];
+  r["devices"][1]["paths"][0]["name"] = r["devices"][0]["paths"][0]["name"];
+  const std::string file = write(r, "twins.json");
+  const CmdResult c = export_as("csv", file);
+  EXPECT_EQ(c.status, 2);
+  EXPECT_NE(c.err.find(file), std::string::npos) << c.err;
+  EXPECT_NE(c.err.find("two metrics would have the name"), std::string::npos) << c.err;
+}
+
 TEST_F(Dashboards, GithubSmallerHasLatenciesOnly) {
   const CmdResult r = export_as("github-smaller");
   ASSERT_EQ(r.status, 0) << r.err;
