@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config
       libsimgrid-dev libeigen3-dev libcli11-dev nlohmann-json3-dev
-      libbenchmark-dev libgtest-dev googletest
+      libbenchmark-dev libgtest-dev googletest libboost-dev
       python3 python3-matplotlib python3-pandas python3-numpy)
 missing=()
 for p in "${pkgs[@]}"; do
