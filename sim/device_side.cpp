@@ -3,10 +3,11 @@
 #include <simgrid/s4u.hpp>
 
 #include <algorithm>
-#include <iterator>
-#include <list>
+#include <map>
+#include <set>
 #include <vector>
 
+#include "models/common/sizes.hpp"
 #include "models/device/device.hpp"
 #include "sim/fault_handling.hpp"
 #include "sim/sim_services.hpp"
@@ -17,159 +18,194 @@ namespace iopf {
 
 namespace {
 
+// The device's PRI client state for one faulting page: the DMAs parked on it and its page
+// request (one group), sent or still to send.
+struct PageWait {
+  std::vector<ParkedDma> dmas;
+  uint64_t send_after_ns = 0;   // detected, or backing off
+  bool sent = false;       // in flight (the PRQ may have dropped it: never touch the request)
+  uint64_t sent_id = 0;    // the device's number for the request in flight
+  uint32_t sent_pages = 0;
+  uint64_t sent_ns = 0;
+  bool requested_before = false;  // a re-send counts as a retry
+};
+
 class DeviceActor {
  public:
-  DeviceActor(Device* dev, SimServices* svc, FaultHandling* faults, uint64_t end_ns, uint64_t quantum_ns)
-      : dev_(dev), ds_(dev->spec()), paths_(dev->paths()), svc_(svc), faults_(faults), end_ns_(end_ns),
-        quantum_ns_(quantum_ns), send_after_(paths_.size(), 0), last_va_(paths_.size(), ~0ULL) {}
+  DeviceActor(Device* dev, SimServices* svc, FaultHandling* faults, const DeviceWindow& w)
+      : dev_(dev), ds_(dev->spec()), svc_(svc), faults_(faults), window_(w),
+        responses_(FaultHandling::response_mailbox(dev)) {}
 
   void run() {
+    dev_->set_window(window_.origin_ns, window_.start_ns, window_.end_ns);
     for (;;) {
       const uint64_t now = svc_->now_ns();
-      const uint64_t next_issue = issue_window(now + quantum_ns_);
+      resend_lost();
+      const uint64_t next_issue = issue_window(std::min(now + window_.quantum_ns, window_.end_ns));
       send_requests(now);
-      uint64_t wake = next_issue;
-      if (room())
-        for (Path* p : to_send_) wake = std::min(wake, std::max(send_time(p), now + 1));
-      for (const Waiting& w : waiting_) wake = std::min(wake, w.sent_ns + ds_.pri_timeout_ns);
-      if (wake == Path::kNever && waiting_.empty() && to_send_.empty()) return;  // every path is done
-      if (waiting_.empty()) {
+      if (next_issue == Path::kNever && waits_.empty()) break;  // every path is done
+      if (now >= window_.end_ns) break;  // the window closed: what still waits is in flight
+      uint64_t wake = std::min({next_issue, window_.end_ns, std::max(next_send_ns(), now + 1)});
+      for (const auto& [page, w] : waits_)
+        if (w.sent) wake = std::min(wake, w.sent_ns + ds_.pri_timeout_ns);
+      if (!response_comm_) response_comm_ = responses_->get_async<PageRequest>(&response_);
+      const double timeout = static_cast<double>(wake - now) * 1e-9;
+      if (waits_.empty() || !any_sent()) {
         svc_->sleep_until(wake);
         continue;
       }
-      wait_for_responses(now, wake);
+      wait_response(timeout);
     }
+    finish();
   }
 
  private:
-  struct Waiting {
-    Path* path;
-    uint64_t sent_ns;
-    PageRequest* response;
-    sg4::CommPtr comm;
-  };
+  bool any_sent() const {
+    for (const auto& [page, w] : waits_)
+      if (w.sent) return true;
+    return false;
+  }
 
-  size_t index_of(const Path* p) const { return static_cast<size_t>(p - paths_.data()); }
-  uint64_t send_time(const Path* p) const { return std::max(p->pending().detected_ns, send_after_[index_of(p)]); }
-  bool room() const { return dev_->pri_outstanding + ds_.prg_pages <= ds_.pri_outstanding; }
-
-  // Inline: the earliest DMA first, until the window ends or a page request is due. Returns
-  // the due time of the next DMA not issued.
+  // Inline: the earliest DMA first, until `limit` or a page request is due to go out.
   uint64_t issue_window(uint64_t limit) {
-    const bool can_send = room();
     for (;;) {
-      uint64_t send_at = Path::kNever;
-      if (can_send)
-        for (Path* p : to_send_) send_at = std::min(send_at, send_time(p));
       Path* first = nullptr;
       uint64_t next_issue = Path::kNever;
-      for (Path& p : paths_) {
-        const uint64_t t = p.next_issue_ns(end_ns_);
+      for (Path& p : dev_->paths()) {
+        const uint64_t t = p.next_issue_ns();
         if (t < next_issue) {
           next_issue = t;
           first = &p;
         }
       }
-      if (!first || next_issue >= limit || send_at <= next_issue) return next_issue;
-      if (!first->issue_one()) to_send_.push_back(first);
+      if (!first || next_issue >= limit || next_send_ns() <= next_issue) return next_issue;
+      ParkedDma parked;
+      if (!first->issue_one(&parked)) park(parked, false);
     }
+  }
+
+  // When the next page request can leave: detected (or backed off), a request slot free, and
+  // page requests enabled.
+  uint64_t next_send_ns() const {
+    if (!room()) return Path::kNever;
+    uint64_t t = Path::kNever;
+    for (const auto& [page, w] : waits_)
+      if (!w.sent) t = std::min(t, std::max(w.send_after_ns, dev_->pri_enabled_at_ns()));
+    return t;
+  }
+  bool room() const { return dev_->pri_outstanding + ds_.prg_pages <= ds_.pri_outstanding; }
+
+  // A parked DMA waits on its page; requests for a page already requested are merged.
+  void park(const ParkedDma& d, bool again) {
+    const uint64_t page = d.va & ~kBasePageMask;
+    auto [it, fresh] = waits_.try_emplace(page);
+    if (fresh) it->second.send_after_ns = d.detected_ns;
+    else ++dev_->pri_merged;
+    it->second.requested_before = it->second.requested_before || again;
+    it->second.dmas.push_back(d);
   }
 
   // Page requests whose faults have been detected by now, while request slots last.
   void send_requests(uint64_t now) {
-    const uint32_t group = ds_.prg_pages;
-    for (size_t i = 0; i < to_send_.size();) {
-      Path* p = to_send_[i];
-      if (send_time(p) > now || !room()) {
-        ++i;
-        continue;
-      }
-      const size_t pi = index_of(p);
-      if (last_va_[pi] == p->pending().va) ++dev_->pri_retries;
-      last_va_[pi] = p->pending().va;
-      p->count_page_requests(group);
+    for (auto& [page, w] : waits_) {
+      if (w.sent || w.send_after_ns > now || !room()) continue;
+      if (!dev_->pri_enabled(now)) continue;  // Response Failure: no requests until the reset
+      const uint32_t group = ds_.prg_pages;
+      if (w.requested_before) ++dev_->pri_retries;
+      w.requested_before = true;
+      w.dmas.front().path->count_page_requests(group);
       dev_->pri_requests += group;
       ++dev_->pri_groups;
       dev_->pri_outstanding += group;
-      faults_->send(new PageRequest{p, p->pending().va, p->pending().write, group});
-      waiting_.push_back(Waiting{p, now, nullptr, nullptr});
-      waiting_.back().comm = FaultHandling::response_mailbox(p)->get_async<PageRequest>(&waiting_.back().response);
-      to_send_[i] = to_send_.back();
-      to_send_.pop_back();
+      w.sent = true;
+      w.sent_id = next_id_++;
+      w.sent_pages = group;
+      w.sent_ns = now;
+      faults_->send(new PageRequest{dev_, w.sent_id, w.dmas.front().va, w.dmas.front().write, group});
     }
   }
 
-  void wait_for_responses(uint64_t now, uint64_t wake) {
-    std::vector<sg4::CommPtr> comms;
-    for (const Waiting& w : waiting_) comms.push_back(w.comm);
-    const double timeout = wake == Path::kNever ? -1.0 : static_cast<double>(wake - now) * 1e-9;
-    const ssize_t got = sg4::Comm::wait_any_for(comms, timeout);
+  void wait_response(double timeout) {
+    const ssize_t got = sg4::Comm::wait_any_for({response_comm_}, timeout);
     svc_->count_event();
-    if (got < 0) {
-      resend_lost();
-      return;
-    }
-    auto it = std::next(waiting_.begin(), got);
-    Waiting w = *it;
-    waiting_.erase(it);
-    on_response(w);
+    if (got < 0) return;  // a timeout: the loop re-sends what was lost
+    PageRequest* resp = response_;
+    response_ = nullptr;
+    response_comm_ = nullptr;
+    on_response(resp);
   }
 
   // Requests unanswered for pri_timeout were lost (PRQ overflow, drop): send again.
   void resend_lost() {
     const uint64_t t = svc_->now_ns();
-    for (auto it = waiting_.begin(); it != waiting_.end();) {
-      if (it->sent_ns + ds_.pri_timeout_ns > t) {
-        ++it;
-        continue;
-      }
-      it->comm->cancel();
+    for (auto& [page, w] : waits_) {
+      if (!w.sent || w.sent_ns + ds_.pri_timeout_ns > t) continue;
       ++dev_->pri_timeouts;
-      dev_->pri_outstanding -= ds_.prg_pages;
-      send_after_[index_of(it->path)] = t + ds_.pri_backoff_ns;
-      to_send_.push_back(it->path);
-      it = waiting_.erase(it);
+      dev_->pri_outstanding -= w.sent_pages;
+      abandoned_.insert(w.sent_id);  // a late response is ignored
+      w.sent = false;
+      w.send_after_ns = t + ds_.pri_backoff_ns;
     }
   }
 
-  void on_response(const Waiting& w) {
-    dev_->pri_outstanding -= w.response->pages;
+  void on_response(PageRequest* resp) {
     const uint64_t t = svc_->now_ns();
-    const PageRequest resp = *w.response;
-    delete w.response;
-    ++dev_->pri_responses[static_cast<int>(resp.code)];
-    dev_->fault_latency_ns.record(t - w.sent_ns);
-    if (resp.kind == FaultKind::kMajor)
-      dev_->fault_latency_major_ns.record(t - w.sent_ns);
-    else if (resp.kind == FaultKind::kMinor || resp.kind == FaultKind::kWriteProtect)
-      dev_->fault_latency_minor_ns.record(t - w.sent_ns);
-    if (resp.code != PrgCode::kSuccess) {
-      w.path->fail_pending(t);
+    if (abandoned_.erase(resp->id)) {  // answered after we gave up on it
+      delete resp;
       return;
     }
-    if (!w.path->resume(t)) {  // faulted again (auto-answered, or the page went away): back off
-      send_after_[index_of(w.path)] = t + ds_.pri_backoff_ns;
-      to_send_.push_back(w.path);
+    auto it = waits_.find(resp->va & ~kBasePageMask);
+    PageWait w = std::move(it->second);
+    waits_.erase(it);
+    dev_->pri_outstanding -= resp->pages;
+    record(*resp, t - w.sent_ns);
+    const PrgCode code = resp->code;
+    delete resp;
+    if (code == PrgCode::kFailure) dev_->pri_failure(t);
+    for (ParkedDma& d : w.dmas) {
+      if (code != PrgCode::kSuccess) {
+        d.path->fail_parked(d, t, code == PrgCode::kInvalid);
+        continue;
+      }
+      if (d.path->retry(&d, t)) continue;
+      d.detected_ns = t + ds_.pri_backoff_ns;  // faulted again (auto-answered, or the page went away): back off
+      park(d, true);
     }
+  }
+
+  void record(const PageRequest& resp, uint64_t latency_ns) {
+    ++dev_->pri_responses[static_cast<int>(resp.code)];
+    dev_->fault_latency_ns.record(latency_ns);
+    if (resp.kind == FaultKind::kMajor) dev_->fault_latency_major_ns.record(latency_ns);
+    else if (resp.kind == FaultKind::kMinor || resp.kind == FaultKind::kWriteProtect)
+      dev_->fault_latency_minor_ns.record(latency_ns);
+  }
+
+  // The window closed: parked DMAs are in flight; what was due and never issued is backlog.
+  void finish() {
+    if (response_comm_) response_comm_->cancel();
+    for (auto& [page, w] : waits_)
+      for (const ParkedDma& d : w.dmas) d.path->abandon_parked(d);
+    for (Path& p : dev_->paths()) p.close_window();
   }
 
   Device* dev_;
   const DeviceSpec& ds_;
-  std::vector<Path>& paths_;
   SimServices* svc_;
   FaultHandling* faults_;
-  uint64_t end_ns_;
-  uint64_t quantum_ns_;
-  std::vector<Path*> to_send_;        // faulted, page request not yet sent
-  std::vector<uint64_t> send_after_;  // back-off before a re-send
-  std::vector<uint64_t> last_va_;     // to count retries
-  std::list<Waiting> waiting_;        // get_async writes into response: addresses must stay put
+  DeviceWindow window_;
+  sg4::Mailbox* responses_;
+  sg4::CommPtr response_comm_;
+  PageRequest* response_ = nullptr;
+  std::map<uint64_t, PageWait> waits_;  // by page
+  std::set<uint64_t> abandoned_;  // ids of requests given up on (timed out)
+  uint64_t next_id_ = 0;
 };
 
 }  // namespace
 
-void run_device(Device* dev, SimServices* svc, FaultHandling* faults, uint64_t end_ns, uint64_t quantum_ns) {
-  DeviceActor(dev, svc, faults, end_ns, quantum_ns).run();
+void run_device(Device* dev, SimServices* svc, FaultHandling* faults, const DeviceWindow& window) {
+  DeviceActor(dev, svc, faults, window).run();
 }
 
 }  // namespace iopf

@@ -90,6 +90,41 @@ uint64_t batch_quantum(const System& sys) {
   return std::min(sc.engine.quantum_ns, sc.iommu.inv_desc_ns + sc.iommu.inv_wait_ns);
 }
 
+struct Parts {
+  System& sys;
+  SimServices& svc;
+  FaultHandling& faults;
+  const Platform& platform;
+  uint64_t quantum_ns;
+};
+
+// A domain's set-up thread: pins what its plan names (CPU work on a host core, so domains
+// pinning at once share the cores), then starts its host threads, its devices and the
+// scripted sources on it, each over the domain's span: ready + warmup + duration.
+void set_up_domain(Parts& parts, size_t di) {
+  System& sys = parts.sys;
+  Domain& dom = *sys.domains[di];
+  parts.svc.cpu_work(dom.pin_work_ns(sys.sc.host.zero_bytes_per_s));
+  const uint64_t ready = parts.svc.now_ns();
+  dom.set_ready_ns(ready);
+  const uint64_t start = ready + sys.sc.warmup_ns, end = start + sys.sc.duration_ns;
+  DomainRun run{parts.svc, sys.activity, di, ready, end};
+  dom.start(run);
+  for (size_t i = 0; i < sys.devices.size(); ++i) {
+    if (sys.devices[i]->spec().domain_index != di) continue;
+    Device* dev = sys.devices[i].get();
+    const DeviceWindow w{ready, start, end, parts.quantum_ns};
+    parts.svc.start_actor("device:" + dev->spec().name, parts.platform.devices[i],
+                          [dev, &parts, w] { run_device(dev, &parts.svc, &parts.faults, w); }, false);
+  }
+  for (size_t i = 0; i < sys.sc.invalidations.size(); ++i) {
+    const InvalidationSpec* spec = &sys.sc.invalidations[i];
+    if (spec->domain_index != di) continue;
+    parts.svc.spawn("invalidations:" + spec->name,
+                    [&sys, spec, i, ready, end] { sys.activity.source_loop(*spec, i, ActivitySpan{ready, end}); });
+  }
+}
+
 std::vector<std::string> engine_args(const std::vector<std::string>& simgrid_args) {
   std::vector<std::string> args = {"iopfsim", "--cfg=network/model:CM02", "--cfg=network/crosstraffic:0",
                                    "--cfg=surf/precision:1e-12", "--log=root.thresh:warning"};
@@ -122,22 +157,16 @@ EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args
   svc.spawn_daemon("kswapd", [&sys] { sys.memory.reclaim_loop(); });
   for (uint32_t c = 0; c < sys.sc.host.cores; ++c)
     svc.spawn_daemon("fault_handler:" + std::to_string(c), [&faults] { faults.handler_loop(); });
-  for (size_t di = 0; di < sys.domains.size(); ++di) {
-    DomainRun run{svc, sys.activity, di};
-    sys.domains[di]->start(run);
-  }
-  for (size_t i = 0; i < sys.devices.size(); ++i) {
-    Device* dev = sys.devices[i].get();
-    if (invq.add_device(dev))
-      svc.start_actor("atc_inv:" + dev->spec().name, p.devices[i], [&invq, i] { invq.atc_loop(i); }, true);
-    svc.start_actor("device:" + dev->spec().name, p.devices[i],
-                    [dev, &svc, &faults, &sys, quantum] { run_device(dev, &svc, &faults, sys.sc.duration_ns, quantum); },
-                    false);
-  }
-  for (size_t i = 0; i < sys.sc.invalidations.size(); ++i) {
-    const InvalidationSpec* spec = &sys.sc.invalidations[i];
-    svc.spawn("invalidations:" + spec->name, [&sys, spec, i] { sys.activity.source_loop(*spec, i); });
-  }
+  for (size_t i = 0; i < sys.devices.size(); ++i)
+    if (invq.add_device(sys.devices[i].get()))
+      svc.start_actor("atc_inv:" + sys.devices[i]->spec().name, p.devices[i], [&invq, i] { invq.atc_loop(i); }, true);
+  if (sys.sc.engine.inject == Inject::kDeadlock)  // waits for a message nobody sends
+    svc.spawn("injected_deadlock", [] { sg4::Mailbox::by_name("nobody")->get<int>(); });
+  if (sys.sc.engine.inject == Inject::kActorException)
+    svc.spawn("injected_exception", [] { throw std::runtime_error("injected failure"); });
+  Parts parts{sys, svc, faults, p, quantum};
+  for (size_t di = 0; di < sys.domains.size(); ++di)
+    svc.spawn("setup:" + sys.domains[di]->spec().name, [&parts, di] { set_up_domain(parts, di); });
 
   const auto t0 = std::chrono::steady_clock::now();
   e.run();
@@ -147,6 +176,8 @@ EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args
 
   EngineStats st;
   st.simulated_ns = SimServices::clock_ns();
+  for (const auto& d : sys.devices)
+    for (const Path& path : d->paths()) st.simulated_ns = std::max(st.simulated_ns, path.last_completion_ns());
   st.events = svc.events();
   st.wall_s = std::chrono::duration<double>(t1 - t0).count();
   st.quantum_ns = quantum;

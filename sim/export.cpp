@@ -45,7 +45,7 @@ std::string github(const json& report, const std::vector<Metric>& ms, bool small
   ordered_json out = ordered_json::array();
   const std::string extra = extra_of(report);
   for (const Metric& m : ms) {
-    const bool take = smaller ? m.unit == "ns" : (m.unit == "ops/s" || m.unit == "bytes/s");
+    const bool take = smaller ? m.better == Better::kSmaller : m.better == Better::kBigger;
     if (!take) continue;
     out.push_back({{"name", m.name}, {"unit", m.unit}, {"value", number(m)}, {"extra", extra}});
   }

@@ -20,7 +20,7 @@ FaultHandling::FaultHandling(SimServices* svc, const IommuSpec& iommu, const Hos
     : svc_(svc), iommu_(iommu), host_(host), memory_(memory), prq_(sg4::Mailbox::by_name("prq")),
       faults_(sg4::Mailbox::by_name("faults")) {}
 
-sg4::Mailbox* FaultHandling::response_mailbox(const Path* p) {
+sg4::Mailbox* FaultHandling::response_mailbox(const Device* p) {
   return sg4::Mailbox::by_name("prg:" + std::to_string(reinterpret_cast<uintptr_t>(p)));
 }
 
@@ -30,7 +30,7 @@ void FaultHandling::send(PageRequest* req) {
 }
 
 void FaultHandling::respond(PageRequest* req) {
-  response_mailbox(req->path)->put_init(req, kPrgResponseBytes)->detach();
+  response_mailbox(req->device)->put_init(req, kPrgResponseBytes)->detach();
   svc_->count_event();
 }
 
@@ -57,7 +57,7 @@ void FaultHandling::prq_loop() {
 }
 
 void FaultHandling::handle(PageRequest* req) {
-  Domain& dom = req->path->device().domain();
+  Domain& dom = req->device->domain();
   if (req->va >= dom.spec().memory_bytes) {
     req->code = PrgCode::kInvalid;
   } else {

@@ -22,8 +22,8 @@
 
 namespace iopf {
 
+class Device;
 class HostMemory;
-class Path;
 class SimServices;
 struct IommuSpec;
 struct HostSpec;
@@ -31,9 +31,10 @@ struct HostSpec;
 enum class PrgCode : uint8_t { kSuccess = 0, kInvalid = 1, kFailure = 2 };
 
 // One page request group (pages page requests, the last with Last set: each takes a PRQ
-// entry), and the same object carries the PRG response back to the path's mailbox.
+// entry), and the same object carries the PRG response back to the device's mailbox.
 struct PageRequest {
-  Path* path;
+  Device* device;
+  uint64_t id;  // the device's own number for it
   uint64_t va;  // the faulting page; the group asks for the pages after it too
   bool write;
   uint32_t pages;
@@ -59,9 +60,9 @@ class FaultHandling {
   FaultHandling(SimServices* svc, const IommuSpec& iommu, const HostSpec& host, HostMemory* memory);
 
   // The device side: sends a page request group (it detaches; the response comes to
-  // response_mailbox(path)).
+  // response_mailbox(device)).
   void send(PageRequest* req);
-  static simgrid::s4u::Mailbox* response_mailbox(const Path* p);
+  static simgrid::s4u::Mailbox* response_mailbox(const Device* d);
 
   void prq_loop();      // the IOMMU's PRQ: a thread on the IOMMU
   void handler_loop();  // one per host core

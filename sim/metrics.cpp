@@ -63,7 +63,8 @@ struct Walker {
     m.unit = unit;
     m.value = v.get<double>();
     m.text = v.dump();
-    m.better = better_of(unit);
+    // The offered rate is the workload's, not a result: informational.
+    m.better = ends_with(key, "offered_ops_per_s") ? Better::kNone : better_of(unit);
     m.hist = hist;
     m.stat = stat;
     m.headline = headline_keys().count(key) > 0;

@@ -14,17 +14,23 @@ using nlohmann::json;
 
 namespace {
 
-json dma_json(const DmaCounters& c, uint64_t duration_ns) {
+// The DMAs due in the measurement window (window_ns long); offered = how many were due.
+json dma_json(const DmaCounters& c, uint64_t window_ns, uint64_t offered) {
   json j;
   j["issued"] = c.issued;
   j["completed"] = c.completed;
   j["failed"] = c.failed;
-  j["failed_by"] = {{"aborted", c.aborted}, {"dropped", c.dropped}, {"stalled", c.stalled}, {"pri_failed", c.pri_failed}};
+  j["failed_by"] = {{"aborted", c.aborted},         {"dropped", c.dropped},         {"stalled", c.stalled},
+                    {"pri_invalid", c.pri_invalid}, {"pri_failure", c.pri_failure}};
+  j["in_flight_at_end"] = c.in_flight_at_end;
+  j["completed_after_end"] = c.completed_after_end;
+  j["overruns"] = c.overruns;
   j["bytes"] = c.bytes;
   j["latency_ns"] = histogram_json(c.latency_ns);
-  const double secs = static_cast<double>(duration_ns) * 1e-9;
+  const double secs = static_cast<double>(window_ns) * 1e-9;
   j["throughput"] = {{"bytes_per_s", static_cast<double>(c.bytes) / secs},
-                     {"ops_per_s", static_cast<double>(c.completed) / secs}};
+                     {"ops_per_s", static_cast<double>(c.completed) / secs},
+                     {"offered_ops_per_s", static_cast<double>(offered) / secs}};
   return j;
 }
 
@@ -35,32 +41,44 @@ void add(DmaCounters* into, const DmaCounters& c) {
   into->aborted += c.aborted;
   into->dropped += c.dropped;
   into->stalled += c.stalled;
-  into->pri_failed += c.pri_failed;
+  into->pri_invalid += c.pri_invalid;
+  into->pri_failure += c.pri_failure;
+  into->in_flight_at_end += c.in_flight_at_end;
+  into->completed_after_end += c.completed_after_end;
+  into->overruns += c.overruns;
   into->bytes += c.bytes;
   into->latency_ns.merge(c.latency_ns);
 }
 
-json device_json(const Device& d, uint64_t duration_ns, bool* conservation) {
+json device_json(const Device& d, uint64_t window_ns, bool* conservation) {
   DmaCounters all;
+  uint64_t offered = 0;
   json paths = json::array();
   for (const Path& p : d.paths()) {
-    add(&all, p.dma());
-    *conservation = *conservation && p.dma().issued == p.dma().completed + p.dma().failed;
+    const DmaCounters& c = p.dma();
+    add(&all, c);
+    offered += p.offered();
+    // Counted apart: issued at issue, completed and failed as they happen, in flight at the end.
+    *conservation = *conservation && c.issued == c.completed + c.failed + c.in_flight_at_end;
     paths.push_back({{"name", p.spec().name},
                      {"fault_tolerant", p.spec().fault_tolerant},
+                     {"ordered", p.spec().ordered},
                      {"page_requests", p.page_requests()},
-                     {"dma", dma_json(p.dma(), duration_ns)}});
+                     {"overruns", c.overruns},
+                     {"backlog", {{"count", p.backlog()}, {"oldest_age_ns", p.backlog_oldest_age_ns()}}},
+                     {"dma", dma_json(c, window_ns, p.offered())}});
   }
   json dj;
   dj["name"] = d.spec().name;
   dj["domain"] = d.spec().domain;
   dj["ats"] = d.spec().ats;
-  dj["dma"] = dma_json(all, duration_ns);
+  dj["dma"] = dma_json(all, window_ns, offered);
   dj["pri"] = {{"enabled", d.spec().pri},
                {"requests", d.pri_requests},
                {"groups", d.pri_groups},
                {"retries", d.pri_retries},
                {"timeouts", d.pri_timeouts},
+               {"merged", d.pri_merged},
                {"responses", {{"success", d.pri_responses[0]}, {"invalid", d.pri_responses[1]},
                               {"failure", d.pri_responses[2]}}},
                {"fault_latency_ns", histogram_json(d.fault_latency_ns)},
@@ -157,10 +175,11 @@ json make_report(const System& sys, const EngineStats& st) {
   json devs = json::array();
   for (const auto& d : sys.devices) {
     devs.push_back(device_json(*d, sc.duration_ns, &conservation));
-    dmas += devs.back()["dma"]["issued"].get<uint64_t>();
+    for (const Path& p : d->paths()) dmas += p.dmas_simulated();
   }
   r["sim"] = {{"simulated_ns", st.simulated_ns},
-              {"duration_ns", sc.duration_ns},
+              {"warmup_ns", sc.warmup_ns},
+              {"window_ns", sc.duration_ns},
               {"quantum_ns", st.quantum_ns},
               {"wall_s", st.wall_s},
               {"events", st.events},
@@ -207,6 +226,16 @@ void summary_devices(const json& r, std::ostringstream& os) {
           p["page_requests"].get<uint64_t>());
   }
   os << "\n";
+  for (const json& d : r["devices"])
+    for (const json& p : d["paths"]) {  // what the window's end left, and what the queue dropped
+      const uint64_t backlog = p["backlog"]["count"].get<uint64_t>(), overruns = p["overruns"].get<uint64_t>(),
+                     in_flight = p["dma"]["in_flight_at_end"].get<uint64_t>();
+      if (!backlog && !overruns && !in_flight) continue;
+      os << d["name"].get<std::string>() << "/" << p["name"].get<std::string>() << ": offered "
+         << p["dma"]["throughput"]["offered_ops_per_s"].get<double>() / 1e6 << " Mops/s, overruns " << overruns
+         << ", backlog " << backlog << " (oldest " << units::format_ns(p["backlog"]["oldest_age_ns"].get<uint64_t>())
+         << "), in flight at the end " << in_flight << "\n";
+    }
   for (const json& d : r["devices"]) {
     const json& f = d["pri"]["fault_latency_ns"];
     if (f["count"].get<uint64_t>() == 0) continue;
@@ -286,7 +315,11 @@ std::string format_summary(const json& r) {
   os << "iopfsim: scenario " << r["scenario"]["name"].get<std::string>() << " (" << r["scenario"]["file"].get<std::string>()
      << "), seed " << r["seed"].get<uint64_t>() << "\n";
   const json& s = r["sim"];
-  std::snprintf(buf, sizeof buf, "simulated %s in %.3f s wall: %llu DMAs, %llu engine events, %.3g DMA/wall-s\n\n",
+  std::snprintf(buf, sizeof buf,
+                "window %s after a warm-up of %s (statistics: DMAs due in the window); simulated %s in %.3f s wall: "
+                "%llu DMAs, %llu engine events, %.3g DMA/wall-s\n\n",
+                units::format_ns(s["window_ns"].get<uint64_t>()).c_str(),
+                units::format_ns(s["warmup_ns"].get<uint64_t>()).c_str(),
                 units::format_ns(s["simulated_ns"].get<uint64_t>()).c_str(), s["wall_s"].get<double>(),
                 static_cast<unsigned long long>(s["dmas"].get<uint64_t>()),
                 static_cast<unsigned long long>(s["events"].get<uint64_t>()), s["dma_per_wall_s"].get<double>());

@@ -28,7 +28,11 @@ const ParamTable kScenarioTable{
         {"schema", ParamType::String, nullptr, "format tag; must be \"iopfsim.scenario/1\"", ""},
         {"name", ParamType::String, nullptr, "scenario name, copied to the report", ""},
         {"seed", ParamType::Int, "1", "seed of every random stream; --seed overrides", "chosen", "", 0, 9.2e18},
-        {"duration", ParamType::Ns, "\"1ms\"", "simulated time the devices issue DMAs for", "chosen", "", 1, 1e15},
+        {"duration", ParamType::Ns, "\"1ms\"",
+         "the measurement window: statistics count the DMAs due in it (after warmup)", "chosen", "", 1, 1e15},
+        {"warmup", ParamType::Ns, "0",
+         "simulated time before the window, from when a domain is ready: simulated, not counted", "chosen", "", 0,
+         1e15},
     }};
 
 const ParamTable kHostTable{
@@ -51,6 +55,14 @@ const ParamTable kHostTable{
          "chosen (a datacenter NVMe SSD)", "", 1, 1e15},
         {"swap_latency", ParamType::Ns, "\"55us\"", "swap device access latency",
          "chosen so a major fault adds about 60 us (NP-RDMA, arXiv 2310.11062)", "", 0, 1e12},
+        {"zero_bandwidth", ParamType::Bandwidth, "\"11.76GB/s\"",
+         "rate at which a host core zeroes memory for a fault or a pinned page",
+         "demand-fault clearing bandwidth 11.76 GB/s on AMD Genoa (Linux patch \"mm: folio_zero_user: clear pages "
+         "sequentially\", 2026)", "", 1, 1e15},
+        {"reclaim_scan_cost", ParamType::Ns, "\"100ns\"", "kswapd CPU time per page it looks at (accessed bit, unmap)",
+         "chosen", "", 0, 1e9},
+        {"dirty_log_scan_cost", ParamType::Ns, "\"20ns\"",
+         "CPU time per resident page a dirty-logging pass write-protects", "chosen", "", 0, 1e9},
     }};
 
 const ParamTable kIommuTable{
@@ -58,8 +70,10 @@ const ParamTable kIommuTable{
     {
         {"iotlb_lookup", ParamType::Ns, "\"5ns\"", "IOTLB lookup time, paid by every untranslated DMA and ATS request",
          "chosen (a few cycles of a 1-2 GHz IOMMU)", "", 0, 1e6},
-        {"walk_mem_read", ParamType::Ns, "\"70ns\"", "one page-table entry read by the walker",
-         "chosen so a 4-level miss adds 280 ns, inside pcie-bench's +226..+293 ns IOTLB-miss penalty", "", 0, 1e6},
+        {"walk_mem_read", ParamType::Ns, "\"250ns\"", "one page-table entry read by the walker",
+         "chosen so that an IOTLB miss over a window the walk caches cover down to the last level (one read) "
+         "adds 250 ns, inside pcie-bench's +226..+293 ns for random 64 B reads past the IOTLB's reach "
+         "(Neugebauer et al., SIGCOMM 2018)", "", 0, 1e6},
         {"ats_translation", ParamType::Ns, "\"50ns\"", "IOMMU work per ATS translation request, before the lookup",
          "chosen", "", 0, 1e6},
         {"prq_depth", ParamType::Int, "2048", "page request queue entries", "Linux intel-iommu: PRQ sized for 2048 descriptors", "",
@@ -76,6 +90,11 @@ const ParamTable kIommuTable{
          "a page request that finds the PRQ full: auto_success, the IOMMU answers Success at once and the device "
          "retries (VT-d, as we read its spec); drop, the request is lost and the device times out",
          "", enum_choices(kPrqOverflowNames)},
+        {"walks_set_accessed", ParamType::Bool, "false",
+         "page walks set accessed bits in the domain's table, so reclaim sees device use (pages a DMA finds in "
+         "the ATC or the IOTLB set none either way); false: reclaim sees only the vCPUs' use",
+         "chosen: VT-d sets second-stage accessed/dirty bits only with SLADE, which Linux enables only for dirty "
+         "tracking"},
     }};
 
 // The IOTLB and the ATC are the same cache (models/cache/tlb.hpp): one table shape, with
@@ -129,6 +148,10 @@ const ParamTable kEngineTable{
         {"unsafe_batching", ParamType::Bool, "false",
          "turn off the quantum clamp and the invalidation drain: breaks the batch rule on purpose, to show "
          "the checker catching stale translation uses; never for results", "", ""},
+        {"inject", ParamType::Enum, "\"none\"",
+         "tests only: a failure on purpose: lost_completion (a completed DMA is not counted: the conservation "
+         "check fails), deadlock (a thread waits forever), actor_exception (a thread throws); each exits 1",
+         "", enum_choices(kInjectNames)},
     }};
 
 // The keys every domain has; each kind adds its own table (models/domain/<kind>.cpp).
@@ -142,8 +165,9 @@ const ParamTable kDomainTable{
         {"memory", ParamType::Bytes, nullptr, "guest memory; IOVA = GPA from 0", "", "", 4096, 1.8e19},
         {"page_size", ParamType::Bytes, "0", "largest leaf to map with: 4KiB, 2MiB, 1GiB, or 0 for the largest "
                                              "alignment allows", "chosen"},
-        {"pin_cost_per_4k", ParamType::Ns, "\"1030ns\"", "time to pin (and zero) one 4 KiB page at start",
-         "0.27 s per GiB, Linux commit 4d83de6da265", "", 0, 1e9},
+        {"pin_cost_per_page", ParamType::Ns, "\"682ns\"",
+         "host CPU time to pin one 4 KiB page at start, besides zeroing it (at host.zero_bandwidth)",
+         "0.27 s per GiB in all (Linux commit 4d83de6da265): 1030 ns per page, less 348 ns of zeroing", "", 0, 1e9},
     }};
 
 const ParamTable kDeviceTable{
@@ -184,6 +208,10 @@ const ParamTable kPathTable{
     {
         {"name", ParamType::String, nullptr, "DMA path name", ""},
         {"fault_tolerant", ParamType::Bool, "false", "the path can wait for a page request", ""},
+        {"ordered", ParamType::Bool, "false",
+         "the path's DMAs complete in order (a descriptor ring): a DMA waiting for a page blocks the ones after "
+         "it; otherwise (payload buffers, SVA work items) other DMAs go on while page requests are outstanding",
+         ""},
     }};
 
 const ParamTable kWorkloadTable{
@@ -200,7 +228,14 @@ const ParamTable kWorkloadTable{
         {"rate", ParamType::Rate, nullptr, "open loop: DMAs per second (give rate or outstanding)", "", "", 1e-3, 1e15},
         {"outstanding", ParamType::Int, nullptr, "closed loop: DMAs in flight (give rate or outstanding)", "", "", 1,
          65536},
-        {"start", ParamType::Ns, "0", "time of the first DMA", ""},
+        {"start", ParamType::Ns, "0", "time of the first DMA, after the domain is ready", ""},
+        {"reaches_outside_memory", ParamType::Bool, "false",
+         "the region may reach past the end of guest memory (a buggy or hostile device): page requests there are "
+         "answered Invalid, other DMAs there fault as the device's intolerant_fault says", ""},
+        {"queue_depth", ParamType::Int, "1024",
+         "open loop: DMAs that may wait while the path cannot issue (a NIC's rx ring, an NVMe submission queue); "
+         "an arrival that finds it full is an overrun and is dropped",
+         "chosen (Linux mlx5's default rx ring size is 1024)", "", 1, 1 << 24},
     }};
 
 const ParamTable kInvalidationTable{
@@ -314,6 +349,9 @@ HostSpec read_host(const json& j, const std::string& file) {
   h.swap_read_bytes_per_s = r.bandwidth_bytes_per_s("swap_read_bandwidth");
   h.swap_write_bytes_per_s = r.bandwidth_bytes_per_s("swap_write_bandwidth");
   h.swap_latency_ns = r.ns("swap_latency");
+  h.zero_bytes_per_s = r.bandwidth_bytes_per_s("zero_bandwidth");
+  h.reclaim_scan_ns_per_page = r.ns("reclaim_scan_cost");
+  h.dirty_log_ns_per_page = r.ns("dirty_log_scan_cost");
   return h;
 }
 
@@ -329,6 +367,7 @@ IommuSpec read_iommu(const json& j, const std::string& file) {
   m.inv_desc_ns = r.ns("inv_desc");
   m.inv_wait_ns = r.ns("inv_wait");
   m.prq_overflow = r.choice("prq_overflow", kPrqOverflowNames);
+  m.walks_set_accessed = r.boolean("walks_set_accessed");
   m.iotlb = read_tlb(ObjReader(sub(j, "iotlb"), "/iommu/iotlb", file, kIotlbTable));
   ObjReader w(sub(j, "walk_cache"), "/iommu/walk_cache", file, kWalkCacheTable);
   m.walk_cache.entries = u32(w.integer("entries"));
@@ -347,6 +386,7 @@ EngineSpec read_engine(const json& j, const std::string& file) {
   e.quantum_ns = r.ns("quantum");
   e.checker = r.boolean("checker");
   e.unsafe_batching = r.boolean("unsafe_batching");
+  e.inject = r.choice("inject", kInjectNames);
   return e;
 }
 
@@ -388,7 +428,7 @@ DomainSpec read_domain(const json& obj, const std::string& ptr, const std::strin
   if (d.page_bytes != 0 && d.page_bytes != kBasePageBytes && d.page_bytes != kHugePageBytes &&
       d.page_bytes != (1ULL << 30))
     r.fail("page_size", "expected 0, 4KiB, 2MiB or 1GiB, found " + std::to_string(d.page_bytes));
-  d.pin_ns_per_4k = r.ns("pin_cost_per_4k");
+  d.pin_ns_per_page = r.ns("pin_cost_per_page");
   d.kind_params = kind->read(r, d);
   return d;
 }
@@ -405,6 +445,9 @@ WorkloadSpec read_workload(const json& obj, const std::string& pp, const std::st
   wl.access_bytes = static_cast<uint32_t>(acc);
   wl.write = w.choice("op", kDmaOpNames) == DmaOp::kWrite;
   wl.start_ns = w.ns("start");
+  wl.queue_depth = u32(w.integer("queue_depth"));
+  if (w.has("queue_depth") && !w.has("rate"))
+    w.fail("queue_depth", "expected queue_depth only on an open-loop path (with rate)");
   if (w.has("rate") == w.has("outstanding"))
     throw InputError(file, pp + "/workload", "expected exactly one of \"rate\" (open loop) or \"outstanding\" (closed loop)");
   if (w.has("rate")) wl.rate_per_s = w.rate_per_s("rate");
@@ -412,10 +455,14 @@ WorkloadSpec read_workload(const json& obj, const std::string& pp, const std::st
   if (wl.region_base % acc) w.fail("region_base", "expected a multiple of access_size (" + std::to_string(acc) + ")");
   if (wl.region_bytes % acc || wl.region_bytes < acc)
     w.fail("region_size", "expected a non-zero multiple of access_size (" + std::to_string(acc) + ")");
-  if (wl.region_base + wl.region_bytes > dom.memory_bytes || wl.region_base + wl.region_bytes < wl.region_base)
+  wl.reaches_outside_memory = w.boolean("reaches_outside_memory");
+  const uint64_t end = wl.region_base + wl.region_bytes;
+  const uint64_t limit = wl.reaches_outside_memory ? (1ULL << make_page_table(dom.format)->info().va_bits) : dom.memory_bytes;
+  if (end > limit || end < wl.region_base)
     w.fail("region_size", "expected the region to lie inside domain \"" + dom.name + "\" memory (" +
-                              std::to_string(dom.memory_bytes) + " bytes), found end " +
-                              std::to_string(wl.region_base + wl.region_bytes));
+                              std::to_string(dom.memory_bytes) + " bytes" +
+                              (wl.reaches_outside_memory ? ", or its format's address space" : "") + "), found end " +
+                              std::to_string(end) + (wl.reaches_outside_memory ? "" : " (see reaches_outside_memory)"));
   return wl;
 }
 
@@ -432,6 +479,7 @@ std::vector<PathSpec> read_paths(const json& dev, const std::string& p, const st
     if (!names.insert(path.name).second)
       pr.fail("name", "expected a unique path name in this device, found a second \"" + path.name + "\"");
     path.fault_tolerant = pr.boolean("fault_tolerant");
+    path.ordered = pr.boolean("ordered");
     path.workload = read_workload(paths[k], pp, file, dom);
     out.push_back(path);
   }
@@ -580,6 +628,7 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
   sc.name = top.str("name");
   sc.seed = static_cast<uint64_t>(top.integer("seed"));
   sc.duration_ns = top.ns("duration");
+  sc.warmup_ns = top.ns("warmup");
   sc.comment = read_comment(doc, file);
   sc.host = read_host(sub(doc, "host"), file);
   sc.iommu = read_iommu(sub(doc, "iommu"), file);

@@ -15,10 +15,18 @@
 
 namespace iopf {
 
+// Failures a test injects on purpose.
+enum class Inject : uint8_t { kNone, kLostCompletion, kDeadlock, kActorException };
+inline constexpr EnumTable<Inject, 4> kInjectNames{{{Inject::kNone, "none"},
+                                                    {Inject::kLostCompletion, "lost_completion"},
+                                                    {Inject::kDeadlock, "deadlock"},
+                                                    {Inject::kActorException, "actor_exception"}}};
+
 struct EngineSpec {
   uint64_t quantum_ns = 0;
   bool checker = false;
   bool unsafe_batching = false;  // tests only: no clamp, no drain
+  Inject inject = Inject::kNone;  // tests only
 };
 
 struct Scenario {
@@ -26,7 +34,8 @@ struct Scenario {
   std::string name;
   std::vector<std::string> comment;
   uint64_t seed = 0;
-  uint64_t duration_ns = 0;
+  uint64_t duration_ns = 0;  // the measurement window
+  uint64_t warmup_ns = 0;    // before it, from when each domain is ready
   HostSpec host;
   IommuSpec iommu;
   EngineSpec engine;

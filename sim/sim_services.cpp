@@ -30,7 +30,26 @@ class MailboxWakeup final : public Wakeup {
   sg4::Mailbox* mb_;
 };
 
+class SimCondition final : public Condition {
+ public:
+  explicit SimCondition(SimServices* svc)
+      : svc_(svc), mutex_(sg4::Mutex::create()), cv_(sg4::ConditionVariable::create()) {}
+  void wait() override {
+    std::unique_lock<sg4::Mutex> lock(*mutex_);
+    cv_->wait(lock);
+    svc_->count_event();
+  }
+  void notify_all() override { cv_->notify_all(); }
+
+ private:
+  SimServices* svc_;
+  sg4::MutexPtr mutex_;
+  sg4::ConditionVariablePtr cv_;
+};
+
 }  // namespace
+
+std::unique_ptr<Condition> SimServices::make_condition() { return std::make_unique<SimCondition>(this); }
 
 uint64_t SimServices::clock_ns() { return static_cast<uint64_t>(std::llround(sg4::Engine::get_clock() * 1e9)); }
 

@@ -23,6 +23,7 @@ class SimServices final : public HostServices {
   void swap_read(uint64_t bytes) override;
   void swap_write(uint64_t bytes) override;
   std::unique_ptr<Wakeup> make_wakeup(const std::string& name) override;
+  std::unique_ptr<Condition> make_condition() override;
   void spawn_daemon(const std::string& name, std::function<void()> body) override;
   void spawn(const std::string& name, std::function<void()> body) override;
 

@@ -6,7 +6,7 @@
 namespace iopf {
 
 System::System(const Scenario& scenario)
-    : sc(scenario), memory(sc.host, &domains), activity(&domains, &memory, sc.seed, sc.duration_ns) {
+    : sc(scenario), memory(sc.host, &domains), activity(&domains, &memory, sc.seed, sc.host.dirty_log_ns_per_page) {
   iommu.configure(sc.iommu.iotlb, sc.iommu.walk_cache.entries, sc.iommu.walk_cache.ways, sc.iommu.walk_cache.policy,
                   IommuTiming{sc.iommu.iotlb_lookup_ns, sc.iommu.walk_mem_read_ns});
   // Pinned memory first (validation guarantees it fits), then what each domain touched
@@ -34,8 +34,12 @@ System::System(const Scenario& scenario)
     t.memory_latency_ns = sc.host.memory_latency_ns;
     t.ats_translation_ns = sc.iommu.ats_translation_ns;
     t.ps_per_byte = 1e12 / ds.pcie_bandwidth_bytes_per_s;
+    t.walk_sets_accessed = sc.iommu.walks_set_accessed;
     devices.push_back(std::make_unique<Device>(ds, domains[ds.domain_index].get(), &iommu, t, sc.seed));
   }
+  if (sc.engine.inject == Inject::kLostCompletion)
+    for (auto& d : devices)
+      for (Path& p : d->paths()) p.lose_one_completion();
   if (sc.engine.checker) {
     checker = std::make_unique<Checker>();
     for (auto& d : devices) d->checker = checker.get();

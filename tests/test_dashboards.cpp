@@ -235,7 +235,7 @@ TEST_F(Dashboards, CompareSameReportExits0) {
 TEST_F(Dashboards, CompareP99Raised20PercentExits1) {
   json r = report_;
   json& lat = r["devices"][0]["paths"][0]["dma"]["latency_ns"];
-  lat["p99"] = static_cast<uint64_t>(lat["p99"].get<double>() * 1.2);
+  lat["p99"] = lat["p99"].get<double>() * 1.2;
   const std::string worse = write(r, "p99-worse.json");
   CmdResult c = run_iopfsim("compare " + report_path_ + " " + worse);
   EXPECT_EQ(c.status, 1) << c.out << c.err;

@@ -20,15 +20,30 @@ json run_report(const std::string& scenario_file, const std::string& extra = "")
   return j;
 }
 
-// Every run: conservation per path and per device, and the report's required keys.
+// Every run: conservation per path and per device, the measurement window's rules, and the
+// report's required keys.
 void check_invariants(const json& r) {
   EXPECT_EQ(r["schema"], "iopfsim.report/1");
   EXPECT_TRUE(r.contains("seed"));
-  for (const char* k : {"simulated_ns", "wall_s", "events", "dma_per_wall_s"}) EXPECT_TRUE(r["sim"].contains(k)) << k;
+  for (const char* k : {"simulated_ns", "warmup_ns", "window_ns", "wall_s", "events", "dma_per_wall_s"})
+    EXPECT_TRUE(r["sim"].contains(k)) << k;
   EXPECT_TRUE(r["checks"]["conservation_ok"].get<bool>());
+  const uint64_t window = r["sim"]["window_ns"].get<uint64_t>();
+  // The run ends with the last window (after the latest domain's set-up and the warm-up),
+  // plus at most the longest DMA in flight then.
+  uint64_t last_window_end = 0, longest = 0;
+  for (const json& d : r["domains"])
+    last_window_end = std::max(last_window_end, d["setup_ns"].get<uint64_t>() + r["sim"]["warmup_ns"].get<uint64_t>() + window);
+  for (const json& d : r["devices"]) longest = std::max(longest, d["dma"]["latency_ns"]["max"].get<uint64_t>());
+  EXPECT_LE(r["sim"]["simulated_ns"].get<uint64_t>(), last_window_end + longest);
   for (const json& d : r["devices"]) {
-    for (const char* k : {"issued", "completed", "failed", "bytes", "latency_ns", "throughput"})
+    for (const char* k : {"issued", "completed", "failed", "in_flight_at_end", "bytes", "latency_ns", "throughput"})
       EXPECT_TRUE(d["dma"].contains(k)) << k;
+    // Throughput is what completed in the window over the window.
+    const double bytes = static_cast<double>(d["dma"]["bytes"].get<uint64_t>());
+    EXPECT_NEAR(d["dma"]["throughput"]["bytes_per_s"].get<double>() * static_cast<double>(window) * 1e-9, bytes,
+                bytes * 0.01 + 1e-9);
+    EXPECT_LE(d["dma"]["throughput"]["ops_per_s"].get<double>(), d["dma"]["throughput"]["offered_ops_per_s"].get<double>() + 1e-6);
     for (const char* k : {"count", "mean", "min", "p50", "p90", "p99", "p999", "max"})
       EXPECT_TRUE(d["dma"]["latency_ns"].contains(k)) << k;
     EXPECT_TRUE(d["pri"].contains("requests"));
@@ -37,8 +52,11 @@ void check_invariants(const json& r) {
     uint64_t issued = 0;
     for (const json& p : d["paths"]) {
       const json& m = p["dma"];
-      EXPECT_EQ(m["issued"].get<uint64_t>(), m["completed"].get<uint64_t>() + m["failed"].get<uint64_t>())
+      EXPECT_EQ(m["issued"].get<uint64_t>(),
+                m["completed"].get<uint64_t>() + m["failed"].get<uint64_t>() + m["in_flight_at_end"].get<uint64_t>())
           << d["name"] << "/" << p["name"];
+      for (const char* k : {"count", "oldest_age_ns"}) EXPECT_TRUE(p["backlog"].contains(k)) << k;
+      EXPECT_TRUE(p.contains("overruns"));
       issued += m["issued"].get<uint64_t>();
     }
     EXPECT_EQ(issued, d["dma"]["issued"].get<uint64_t>());
@@ -66,8 +84,8 @@ TEST(Scenario, NicPinnedNeverFaults) {
   EXPECT_EQ(nic["dma"]["completed"].get<uint64_t>(), nic["dma"]["issued"].get<uint64_t>());
   const json& dom = r["domains"][0];
   EXPECT_GT(dom["setup_ns"].get<uint64_t>(), 0u);
-  // 4 GiB pinned at 1030 ns per 4 KiB page.
-  EXPECT_EQ(dom["setup_ns"].get<uint64_t>(), (4ull << 30) / 4096 * 1030);
+  // 4 GiB pinned: 682 ns per 4 KiB page plus zeroing at 11.76 GB/s, on a host core (0.27 s/GiB).
+  EXPECT_EQ(dom["setup_ns"].get<uint64_t>(), (4ull << 30) / 4096 * 682 + 365218307);
   EXPECT_EQ(dom["pinned_bytes"].get<uint64_t>(), 4ull << 30);
   EXPECT_EQ(dom["faults_resolved"].get<uint64_t>(), 0u);
   // A 16 B descriptor read: 2 x 250 ns PCIe + 100 ns memory + 2 ns on the link (~600 ns, pcie-bench).
@@ -88,7 +106,10 @@ TEST(Scenario, NicFaultableFaultsOnlyWhereItMay) {
   EXPECT_GT((*payload)["page_requests"].get<uint64_t>(), 0u);
   EXPECT_EQ(r["domains"][0]["pinned_bytes"].get<uint64_t>(), 0u);
   EXPECT_EQ(r["domains"][0]["setup_ns"].get<uint64_t>(), 0u);
-  EXPECT_EQ(r["domains"][0]["faults_resolved"].get<uint64_t>(), nic["pri"]["requests"].get<uint64_t>());
+  // Every page request resolves a fault, except those still outstanding when the window closed.
+  const uint64_t requests = nic["pri"]["requests"].get<uint64_t>();
+  EXPECT_LE(r["domains"][0]["faults_resolved"].get<uint64_t>(), requests);
+  EXPECT_GE(r["domains"][0]["faults_resolved"].get<uint64_t>() + 32, requests);
   // A fault costs at least the handler's 4 us minor fault plus the 2 us interrupt latency.
   EXPECT_GE(nic["pri"]["fault_latency_ns"]["min"].get<uint64_t>(), 6000u);
 }
@@ -138,7 +159,7 @@ TEST(Cli, VersionAndHelp) {
   r = run_iopfsim("validate " + scenario("nic-pinned.json") + " " + scenario("nic-faultable.json"));
   EXPECT_EQ(r.status, 0) << r.err;
   r = run_iopfsim("list-params");
-  EXPECT_NE(r.out.find("pin_cost_per_4k"), std::string::npos);
+  EXPECT_NE(r.out.find("pin_cost_per_page"), std::string::npos);
   EXPECT_NE(r.out.find("4d83de6da265"), std::string::npos);  // defaults name their sources
   EXPECT_NE(r.out.find("domain (kind shared_tdp)"), std::string::npos);  // each kind's own keys
   r = run_iopfsim("list-kinds");
@@ -280,7 +301,9 @@ TEST(Pri, SmallPrqOverflowsAndTheDeviceRecovers) {
 TEST(Pri, ParallelFaultsFillThePrqUpToTheOutstandingAllocation) {
   const json r = run_report(scenario("sva-accelerator.json"));
   check_invariants(r);
-  EXPECT_EQ(r["iommu"]["prq"]["max_depth"].get<uint64_t>(), 8u);  // eight queues, each stalled on one fault
+  // Independent work queues keep faulting while page requests are outstanding: the PRQ fills up
+  // to the device's outstanding page request allocation (32).
+  EXPECT_EQ(r["iommu"]["prq"]["max_depth"].get<uint64_t>(), 32u);
   const json limited = run_report(scenario("sva-accelerator.json"), "--set /devices/0/pri_outstanding=3");
   EXPECT_EQ(limited["iommu"]["prq"]["max_depth"].get<uint64_t>(), 3u);
   EXPECT_GT(r["host"]["device_faults"]["minor"].get<uint64_t>(), 1000u);
@@ -295,10 +318,14 @@ TEST(Pri, PageRequestGroupsAskForSeveralPagesAtOnce) {
   const json& pri = eight["devices"][0]["pri"];
   EXPECT_EQ(pri["requests"].get<uint64_t>(), 8 * pri["groups"].get<uint64_t>());
   EXPECT_EQ(one["devices"][0]["pri"]["requests"].get<uint64_t>(), one["devices"][0]["pri"]["groups"].get<uint64_t>());
-  // Sequential streams find the next pages present: fewer stalls, more throughput.
-  EXPECT_GT(eight["devices"][0]["dma"]["completed"].get<uint64_t>(), one["devices"][0]["dma"]["completed"].get<uint64_t>());
+  // Sequential streams find the next pages present: fewer page request groups per DMA.
+  const auto groups_per_dma = [](const json& r) {
+    return static_cast<double>(r["devices"][0]["pri"]["groups"].get<uint64_t>()) /
+           static_cast<double>(r["devices"][0]["dma"]["completed"].get<uint64_t>());
+  };
+  EXPECT_LT(groups_per_dma(eight), groups_per_dma(one));
   EXPECT_LE(eight["iommu"]["prq"]["max_depth"].get<uint64_t>(), 32u);  // the outstanding allocation, in pages
-  EXPECT_EQ(eight["domains"][0]["faults_resolved"].get<uint64_t>(), pri["requests"].get<uint64_t>());
+  EXPECT_LE(eight["domains"][0]["faults_resolved"].get<uint64_t>(), pri["requests"].get<uint64_t>());
 }
 
 TEST(Policies, NvmeWithoutPriNeedsPinning) {
@@ -312,12 +339,11 @@ TEST(Policies, NvmeWithoutPriNeedsPinning) {
   EXPECT_GT(dma["failed"].get<uint64_t>(), 0u);
   EXPECT_EQ(dma["failed_by"]["aborted"].get<uint64_t>(), dma["failed"].get<uint64_t>());
   EXPECT_EQ(faulting["devices"][0]["pri"]["requests"].get<uint64_t>(), 0u);
-  // stall: the path stops until a device reset, so far fewer DMAs get issued.
-  const json stall = run_report(scenario("nvme-no-pri.json"),
-                                "--set /domains/0/policy=fault_all --set /devices/0/intolerant_fault=stall "
-                                "--set /devices/0/reset_cost=1ms");
-  EXPECT_GT(stall["devices"][0]["resets"].get<uint64_t>(), 0u);
-  EXPECT_LT(stall["devices"][0]["dma"]["issued"].get<uint64_t>(), dma["issued"].get<uint64_t>());
+  // abort: the device reports the error and the path waits for a reset; what arrives meanwhile
+  // waits in its queue or overruns it.
+  EXPECT_GT(faulting["devices"][0]["resets"].get<uint64_t>(), 0u);
+  const json& sq = faulting["devices"][0]["paths"][0];
+  EXPECT_GT(sq["backlog"]["count"].get<uint64_t>() + sq["overruns"].get<uint64_t>(), 0u);
 }
 
 TEST(Policies, OneTibStartUpAndMemory) {
@@ -326,7 +352,7 @@ TEST(Policies, OneTibStartUpAndMemory) {
   const json& pinned = r["domains"][0];
   const json& faultable = r["domains"][1];
   EXPECT_EQ(pinned["pinned_bytes"].get<uint64_t>(), 1ull << 40);
-  EXPECT_EQ(pinned["setup_ns"].get<uint64_t>(), (1ull << 40) / 4096 * 1030);  // ~277 s
+  EXPECT_NEAR(pinned["setup_ns"].get<double>(), 0.27e9 * 1024, 0.27e9 * 1024 * 0.01);  // 0.27 s/GiB: ~277 s
   EXPECT_EQ(faultable["pinned_bytes"].get<uint64_t>(), 0u);
   EXPECT_EQ(faultable["setup_ns"].get<uint64_t>(), 0u);
   EXPECT_LT(faultable["resident_bytes"].get<uint64_t>(), 40ull << 30);  // ~2% plus what the NIC faulted in
@@ -361,7 +387,7 @@ TEST(Checker, RandomizedStressLeavesNoStaleTranslation) {
     const json r = run_report(file, "--seed " + std::to_string(seed));
     check_invariants(r);
     EXPECT_EQ(r["checks"]["stale_translation_uses"].get<uint64_t>(), 0u) << "seed " << seed;
-    EXPECT_GT(r["checks"]["uses_checked"].get<uint64_t>(), 10000u);
+    EXPECT_GT(r["checks"]["uses_checked"].get<uint64_t>(), 5000u);
     const json& by = r["domains"][0]["invalidations_by_reason"];
     int k = 0;
     for (const char* reason : {"reclaim", "thp_split", "thp_collapse", "migration", "dirty_log"})

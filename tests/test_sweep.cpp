@@ -180,7 +180,7 @@ TEST_F(Sweep, ZipRangesAndLogScale) {
     EXPECT_EQ(pts.at(i, "duration"), dur[i]);
     const json rep = json::parse(slurp(dir_ + "/z/points/p000" + std::to_string(i) + "-r0.json"));
     EXPECT_EQ(rep["host"]["memory_bytes"].dump(), mem[i]);
-    EXPECT_EQ(rep["sim"]["duration_ns"].dump(), dur[i]);
+    EXPECT_EQ(rep["sim"]["window_ns"].dump(), dur[i]);
   }
   json bad = sw;
   bad["axes"][1]["range"]["to"] = 300000;  // 5 values against 4

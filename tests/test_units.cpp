@@ -45,6 +45,10 @@ TEST(Units, RateAndBandwidth) {
 
 TEST(Units, Format) {
   EXPECT_EQ(format_bytes(2u << 20), "2MiB");
-  EXPECT_EQ(format_bytes(4097), "4097B");
+  EXPECT_EQ(format_bytes(4097), "4.001KiB");           // the largest unit, not "4097B"
+  EXPECT_EQ(format_bytes(65957888), "62.9MiB");         // not "64412KiB"
+  EXPECT_EQ(format_bytes(1ULL << 40), "1TiB");
+  EXPECT_EQ(format_ns(4320133000ULL), "4.32s");         // not "4320.133ms"
+  EXPECT_EQ(format_ns(1080347139), "1.08s");
   EXPECT_EQ(format_ns(999), "999ns");
 }

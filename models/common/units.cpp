@@ -100,21 +100,26 @@ std::optional<double> parse_bandwidth_bytes_per_s(const std::string& s) {
   return r;
 }
 
-std::string format_bytes(uint64_t b) {
-  static const char* names[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+namespace {
+// v in the largest unit it reaches (step apart), exact when whole, else to 4 significant digits.
+std::string scaled(double v, double step, const char* const* names, int n) {
   int k = 0;
-  uint64_t v = b;
-  while (k < 4 && v >= 1024 && v % 1024 == 0) { v /= 1024; ++k; }
-  return std::to_string(v) + names[k];
+  while (k + 1 < n && v >= step) v /= step, ++k;
+  char buf[64];
+  if (v == static_cast<double>(static_cast<uint64_t>(v))) std::snprintf(buf, sizeof buf, "%llu%s", static_cast<unsigned long long>(v), names[k]);
+  else std::snprintf(buf, sizeof buf, "%.4g%s", v, names[k]);
+  return buf;
+}
+}  // namespace
+
+std::string format_bytes(uint64_t b) {
+  static const char* const names[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  return scaled(static_cast<double>(b), 1024, names, 6);
 }
 
 std::string format_ns(uint64_t ns) {
-  char buf[64];
-  if (ns < 10'000) std::snprintf(buf, sizeof buf, "%lluns", static_cast<unsigned long long>(ns));
-  else if (ns < 10'000'000) std::snprintf(buf, sizeof buf, "%.3fus", ns / 1e3);
-  else if (ns < 10'000'000'000ULL) std::snprintf(buf, sizeof buf, "%.3fms", ns / 1e6);
-  else std::snprintf(buf, sizeof buf, "%.3fs", ns / 1e9);
-  return buf;
+  static const char* const names[] = {"ns", "us", "ms", "s"};
+  return scaled(static_cast<double>(ns), 1000, names, 4);
 }
 
 }  // namespace iopf::units

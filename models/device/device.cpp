@@ -1,7 +1,7 @@
 #include "models/device/device.hpp"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 
 #include "models/common/sizes.hpp"
 #include "models/common/streams.hpp"
@@ -13,7 +13,38 @@ Device::Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const Devic
   if (spec_.ats) atc_.configure(spec_.atc);
   ps_per_byte_x1000_ = static_cast<uint64_t>(std::llround(t.ps_per_byte * 1000.0));
   paths_.reserve(spec_.paths.size());
-  for (size_t i = 0; i < spec_.paths.size(); ++i) paths_.emplace_back(spec_.paths[i], this, seed, streams::path(spec_.name, spec_.paths[i].name));
+  for (const PathSpec& p : spec_.paths) paths_.emplace_back(p, this, seed, streams::path(spec_.name, p.name));
+}
+
+void Device::set_window(uint64_t origin_ns, uint64_t start_ns, uint64_t end_ns) {
+  for (Path& p : paths_) p.set_window(origin_ns, start_ns, end_ns);
+}
+
+void Path::set_window(uint64_t origin_ns, uint64_t start_ns, uint64_t end_ns) {
+  origin_ns_ = origin_ns;
+  window_lo_ns_ = start_ns;
+  window_hi_ns_ = end_ns;
+  const WorkloadSpec& w = spec_.workload;
+  ready_ns_ = origin_ns + w.start_ns;
+  slots_ = {};
+  if (!period_ps_)
+    for (uint32_t i = 0; i < w.outstanding; ++i) slots_.push(origin_ns + w.start_ns);
+}
+
+void Device::reset(uint64_t t, Path* path) {
+  ++resets;
+  const uint64_t done = t + spec_.reset_ns;
+  if (path) path->stop_until(done);
+  else ready_ns_ = std::max(ready_ns_, done);
+  atc_.clear();  // a reset empties the ATC
+}
+
+void Device::pri_failure(uint64_t t) {
+  // The function stops sending page requests (PRI's Response Failure); the driver resets it,
+  // which enables them again after reset_cost. DMAs that hit cached translations go on.
+  ++resets;
+  atc_.clear();
+  pri_disabled_until_ns_ = std::max(pri_disabled_until_ns_, t + spec_.reset_ns);
 }
 
 Path::Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream)
@@ -22,15 +53,19 @@ Path::Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream)
   if (w.rate_per_s > 0) {
     period_ps_ = static_cast<uint64_t>(std::llround(1e12 / w.rate_per_s));
     if (period_ps_ == 0) period_ps_ = 1;
-  } else {
-    for (uint32_t i = 0; i < w.outstanding; ++i) slots_.push(w.start_ns);
   }
-  ready_ns_ = w.start_ns;
 }
 
 uint64_t Path::next_due_ns() const {
-  if (period_ps_) return spec_.workload.start_ns + due_ps_ / 1000;
-  return slots_.top();
+  if (period_ps_) return origin_ns_ + spec_.workload.start_ns + due_ps_ / 1000;
+  return slots_.empty() ? kNever : slots_.top();
+}
+
+uint64_t Path::next_issue_ns() const {
+  if (parked_ && spec_.ordered) return kNever;  // an ordered path waits for its page
+  const uint64_t due = next_due_ns();
+  if (due >= window_hi_ns_) return kNever;
+  return std::max({due, ready_ns_, dev_->ready_ns()});
 }
 
 uint64_t Path::next_address() {
@@ -43,76 +78,125 @@ uint64_t Path::next_address() {
   return va;
 }
 
-void Path::take_slot(uint64_t* due) {
-  if (period_ps_) {
-    *due = next_due_ns();
-    due_ps_ += period_ps_;
-  } else {
-    *due = slots_.top();
+bool Path::take_slot(uint64_t* due) {
+  *due = next_due_ns();
+  if (!period_ps_) {
     slots_.pop();
+    if (in_window(*due)) ++offered_;
+    return true;
   }
-}
-
-void Path::complete(uint64_t due_ns, uint64_t done_ns) {
-  ++dma_.completed;
-  dma_.bytes += spec_.workload.access_bytes;
-  dma_.latency_ns.record(done_ns - due_ns);
-  if (!period_ps_) slots_.push(done_ns);
-}
-
-bool Path::issue_one() {
-  uint64_t due;
-  take_slot(&due);
-  const uint64_t issue = due > ready_ns_ ? due : ready_ns_;
-  ++dma_.issued;
-  return do_dma(due, issue, next_address());
-}
-
-void Path::fail_pending(uint64_t now_ns) {
-  stalled_ = false;
-  ready_ns_ = now_ns;
-  ++dma_.failed;
-  ++dma_.pri_failed;
-  if (!period_ps_) slots_.push(now_ns);
-}
-
-bool Path::on_fault(uint64_t due_ns, uint64_t t, uint64_t va) {
-  Device& d = *dev_;
-  const bool write = spec_.workload.write;
-  if (d.spec().pri && spec_.fault_tolerant) {
-    pending_ = PendingFault{va, write, due_ns, t};
-    stalled_ = true;  // until resume() or fail_pending()
+  due_ps_ += period_ps_;
+  if (in_window(*due)) ++offered_;
+  const uint64_t ready = std::max(ready_ns_, dev_->ready_ns());
+  if (*due >= ready) {  // the queue is empty when it arrives: the path issues at once
+    queued_ = 0;
+    return true;
+  }
+  if (queued_ >= spec_.workload.queue_depth) {  // arrived at a full queue: dropped
+    if (in_window(*due)) ++dma_.overruns;
     return false;
   }
-  ++dma_.failed;
-  uint64_t free_at = t;
-  switch (d.spec().intolerant) {
-    case IntolerantAction::kAbort: ++dma_.aborted; break;
-    case IntolerantAction::kDrop: ++dma_.dropped; break;
-    case IntolerantAction::kStall:
-      ++dma_.stalled;
-      ++d.resets;
-      free_at = t + d.spec().reset_ns;
-      ready_ns_ = std::max(ready_ns_, free_at);  // nothing issues until the reset is over
-      d.atc().clear();                           // a reset empties the ATC
-      break;
-  }
-  if (!period_ps_) slots_.push(free_at);
+  ++queued_;
   return true;
 }
 
-bool Path::resume(uint64_t now_ns) {
-  ready_ns_ = now_ns;
-  stalled_ = false;
-  // After a PRG response the device translates again: its ATC must not answer from a
-  // read-only or stale entry for this page.
-  const uint64_t page = pending_.va & ~kBasePageMask;
-  dev_->atc().invalidate(InvFilter{dev_->asid(), ~0ULL, page, page + kBasePageBytes});
-  // The retried DMA keeps its original due time, so its latency includes the fault.
-  return do_dma(pending_.scheduled_ns, now_ns, pending_.va);
+void Path::release_slot(uint64_t t_ns) {
+  if (!period_ps_) slots_.push(t_ns);
 }
 
-bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va) {
+void Path::complete(uint64_t due_ns, uint64_t done_ns, bool counted) {
+  last_completion_ns_ = std::max(last_completion_ns_, done_ns);
+  release_slot(done_ns);
+  if (!counted) return;
+  if (lose_completion_) {
+    lose_completion_ = false;
+    return;
+  }
+  ++dma_.completed;
+  if (done_ns > window_hi_ns_) ++dma_.completed_after_end;
+  dma_.bytes += spec_.workload.access_bytes;
+  dma_.latency_ns.record(done_ns - due_ns);
+}
+
+bool Path::issue_one(ParkedDma* parked) {
+  uint64_t due;
+  if (!take_slot(&due)) return true;  // an overrun: nothing to issue
+  const uint64_t issue = std::max({due, ready_ns_, dev_->ready_ns()});
+  const bool counted = in_window(due);
+  ++simulated_;
+  if (counted) ++dma_.issued;
+  return do_dma(due, issue, next_address(), counted, parked);
+}
+
+void Path::fail_parked(const ParkedDma& p, uint64_t now_ns, bool invalid) {
+  --parked_;
+  if (p.counted) {
+    ++dma_.failed;
+    ++(invalid ? dma_.pri_invalid : dma_.pri_failure);
+  }
+  release_slot(now_ns);
+}
+
+void Path::abandon_parked(const ParkedDma& p) {
+  --parked_;
+  if (p.counted) ++dma_.in_flight_at_end;
+}
+
+void Path::close_window() {
+  // Open loop: what was due before the window closed and never issued.
+  if (!period_ps_) return;
+  for (uint64_t due = next_due_ns(); due < window_hi_ns_; due = next_due_ns()) {
+    due_ps_ += period_ps_;
+    if (!in_window(due)) continue;
+    ++offered_;
+    if (queued_ < spec_.workload.queue_depth) {
+      if (!backlog_) backlog_oldest_age_ns_ = window_hi_ns_ - due;
+      ++backlog_;
+      ++queued_;
+    } else {
+      ++dma_.overruns;
+    }
+  }
+}
+
+bool Path::on_fault(uint64_t due_ns, uint64_t t, uint64_t va, bool counted, ParkedDma* parked) {
+  Device& d = *dev_;
+  const bool write = spec_.workload.write;
+  if (spec_.fault_tolerant && d.pri_enabled(t)) {
+    *parked = ParkedDma{this, due_ns, va, write, t, counted};
+    ++parked_;
+    return false;
+  }
+  if (counted) ++dma_.failed;
+  switch (d.spec().intolerant) {
+    case IntolerantAction::kAbort:
+      if (counted) ++dma_.aborted;
+      d.reset(t, this);  // the device reports the error; the path waits for the reset
+      break;
+    case IntolerantAction::kDrop:
+      if (counted) ++dma_.dropped;
+      break;
+    case IntolerantAction::kStall:
+      if (counted) ++dma_.stalled;
+      d.reset(t, nullptr);  // the whole device waits for the reset
+      break;
+  }
+  release_slot(std::max(t, std::max(ready_ns_, d.ready_ns())));
+  return true;
+}
+
+bool Path::retry(ParkedDma* p, uint64_t now_ns) {
+  --parked_;
+  // After a PRG response the device translates again: its ATC must not answer from a
+  // read-only or stale entry for this page.
+  const uint64_t page = p->va & ~kBasePageMask;
+  dev_->atc().invalidate(InvFilter{dev_->asid(), ~0ULL, page, page + kBasePageBytes});
+  // The retried DMA keeps its due time, so its latency includes the fault.
+  const ParkedDma was = *p;
+  return do_dma(was.due_ns, now_ns, was.va, was.counted, p);
+}
+
+bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted, ParkedDma* parked) {
   Device& d = *dev_;
   const DeviceTiming& tm = d.timing();
   const IommuDomain& dom = d.domain().iommu_view();
@@ -130,16 +214,19 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va) {
     } else {
       ++d.ats_requests;
       const Xlate x = mmu.translate(dom, d.spec().pasid, va);
+      if (tm.walk_sets_accessed && x.present && !x.iotlb_hit) d.domain().touch(va);  // the walk sets it
       t += 2 * tm.pcie_latency_ns + tm.ats_translation_ns + mmu.latency_ns(x);
-      if (!x.present || (w.write && !x.writable)) return on_fault(due_ns, t, va);
+      if (!x.present || (w.write && !x.writable)) return on_fault(due_ns, t, va, counted, parked);
       d.atc().insert(d.asid(), va, x.pa, x.page_lg2, x.writable);
       pa = x.pa;
     }
   } else {
     const Xlate x = mmu.translate(dom, d.spec().pasid, va);
+    if (tm.walk_sets_accessed && x.present && !x.iotlb_hit) d.domain().touch(va);
     untranslated_ns = mmu.latency_ns(x);
     // No ATS, so no PRI: an unrecoverable DMA fault, handled as the device's intolerant_fault.
-    if (!x.present || (w.write && !x.writable)) return on_fault(due_ns, t + tm.pcie_latency_ns + untranslated_ns, va);
+    if (!x.present || (w.write && !x.writable))
+      return on_fault(due_ns, t + tm.pcie_latency_ns + untranslated_ns, va, counted, parked);
     pa = x.pa;
   }
   if (t > d.max_use_ns) d.max_use_ns = t;
@@ -153,7 +240,7 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va) {
     const uint64_t data_ready = t + tm.pcie_latency_ns + untranslated_ns + tm.memory_latency_ns;
     done = d.transfer(true, data_ready, w.access_bytes) + tm.pcie_latency_ns;
   }
-  complete(due_ns, done);
+  complete(due_ns, done, counted);
   return true;
 }
 

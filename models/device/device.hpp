@@ -1,24 +1,35 @@
 // Devices, their DMA paths, and the inline DMA pipeline.
 //
 // Models: a PCIe device attached to one domain, with optional ATS (a device ATC) and PRI,
-// and one or more DMA paths, each fault tolerant or not, each with its own workload.
-// One DMA: ATC lookup (ATS) or an untranslated request; on an ATC miss an ATS translation
-// request round trip to the IOMMU (IOTLB, walk); then the data transfer, which occupies
-// the device's link in its direction for size/bandwidth (a FIFO link, so bandwidth limits
-// and queueing are real), plus the PCIe and memory latencies.
+// and one or more DMA paths, each fault tolerant or not, ordered or not, each with its own
+// workload. One DMA: ATC lookup (ATS) or an untranslated request; on an ATC miss an ATS
+// translation request round trip to the IOMMU (IOTLB, walk); then the data transfer, which
+// occupies the device's link in its direction for size/bandwidth (a FIFO link, so bandwidth
+// limits and queueing are real), plus the PCIe and memory latencies.
 //  - read latency  = translation + 2 x pcie_latency + memory_latency + transfer (+ link queueing)
 //  - write latency = translation + pcie_latency + memory_latency + transfer (posted write landed)
-// Open-loop paths issue at `rate` and queue behind a stalled DMA (latency counts from the
-// scheduled issue time); closed-loop paths keep `outstanding` DMAs in flight.
-// A translation fault (absent page, or a write to a read-only one) on a fault-tolerant path
-// of a PRI device stalls that path (head of line, as a NIC receive queue stalls) until the
-// PRG response; other paths go on. On a path that cannot fault, or a device without PRI,
-// the device's intolerant_fault decides: abort (the DMA fails), drop (the packet is dropped)
-// or stall (the path stops until a device reset, which also empties the ATC).
+// A DMA's latency counts from its scheduled issue time (its due time), so waiting in the
+// path's queue, for a page, or for a reset is part of it.
+// Open-loop paths: DMAs arrive at `rate` into a queue of queue_depth (a NIC's rx ring, an
+// NVMe submission queue); while the path cannot issue (it waits for a page in order, or for a
+// reset), arrivals that find the queue full are overruns (dropped, never issued). Closed-loop
+// paths keep `outstanding` DMAs in flight.
+// A translation fault (absent page, or a write to a read-only one) on a fault-tolerant path of
+// a device whose PRI is enabled parks the DMA until its page request is answered: an ordered
+// path (a descriptor ring) stops behind it; an independent path (payload buffers, SVA work)
+// goes on issuing. Otherwise the device's intolerant_fault decides: abort (the DMA fails, the
+// device reports an error and the path stops until a device reset), drop (the packet is lost,
+// the path goes on) or stall (the whole device stops until a reset). A reset takes reset_cost
+// and empties the ATC. PRG responses: Success retries the DMA; Invalid (the page is outside
+// what the domain may map) fails it; Failure fails it and, as the PCIe PRI rules say, stops
+// the device's page requests until a reset re-enables them (faults meanwhile are handled as
+// the intolerant action says).
+// Measurement window: only DMAs due in [window_start, window_end) are counted; no DMA starts
+// at or after window_end; DMAs already started complete (their data may land after it), and
+// DMAs still waiting for a page at the end are reported in flight.
 // Does not model: TLP splitting by max payload size, flow-control credits, relaxed ordering,
-// a path with several faults outstanding at once (its first fault blocks it), page request
-// a device's choice of which pages to group (it groups the faulting page with the next
-// prg_pages - 1 pages of the address space).
+// a device's choice of which pages to group in a page request group (it groups the faulting
+// page with the next prg_pages - 1 pages).
 #pragma once
 #include <cstdint>
 #include <queue>
@@ -26,35 +37,42 @@
 #include <vector>
 
 #include "models/cache/tlb.hpp"
+#include "models/common/rng.hpp"
+#include "models/common/stats.hpp"
+#include "models/device/params.hpp"
 #include "models/domain/domain.hpp"
 #include "models/iommu/checker.hpp"
 #include "models/iommu/iommu.hpp"
-#include "models/common/rng.hpp"
-#include "models/device/params.hpp"
-#include "models/common/stats.hpp"
 
 namespace iopf {
 
+// Counters of the DMAs due in the measurement window.
 struct DmaCounters {
   uint64_t issued = 0;
   uint64_t completed = 0;
-  uint64_t failed = 0;   // = aborted + dropped + stalled + pri_failed
-  uint64_t aborted = 0;  // could not fault: the DMA failed, its data is lost
-  uint64_t dropped = 0;  // could not fault: the packet was dropped, the path went on
-  uint64_t stalled = 0;  // could not fault: the path stopped until a device reset
-  uint64_t pri_failed = 0;  // the PRG response was Invalid or Failure
-  uint64_t bytes = 0;
-  Histogram latency_ns;
+  uint64_t failed = 0;        // = aborted + dropped + stalled + pri_invalid + pri_failure
+  uint64_t aborted = 0;       // could not fault: the DMA failed and the path stopped for a reset
+  uint64_t dropped = 0;       // could not fault: the packet was dropped, the path went on
+  uint64_t stalled = 0;       // could not fault: the device stopped for a reset
+  uint64_t pri_invalid = 0;   // the PRG response was Invalid
+  uint64_t pri_failure = 0;   // the PRG response was Failure
+  uint64_t in_flight_at_end = 0;  // waiting for a page when the window closed
+  uint64_t completed_after_end = 0;  // of completed: data landed after the window closed
+  uint64_t overruns = 0;      // arrivals that found the path's queue full (dropped)
+  uint64_t bytes = 0;         // of completed DMAs
+  Histogram latency_ns;       // of completed DMAs, from their due time
 };
 
 class Device;
 
-// A fault the inline pipeline cannot resolve itself: the path must ask the host.
-struct PendingFault {
-  uint64_t va = 0;
-  bool write = false;
-  uint64_t scheduled_ns = 0;  // when the DMA was due (latency counts from here)
-  uint64_t detected_ns = 0;   // when the device learned the page is absent
+// A DMA that met an absent or read-only page on a path that may wait for it.
+struct ParkedDma {
+  class Path* path;
+  uint64_t due_ns;       // when it was due (latency counts from here)
+  uint64_t va;
+  bool write;
+  uint64_t detected_ns;  // when the device learned the page is absent
+  bool counted;          // due in the window
 };
 
 class Path {
@@ -62,56 +80,76 @@ class Path {
   Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream);
 
   static constexpr uint64_t kNever = ~0ULL;
-  // When the next DMA can issue: its due time, later if the path is stalled; kNever when
-  // the path waits for a PRG response or has nothing more due before end_ns.
-  uint64_t next_issue_ns(uint64_t end_ns) const {
-    if (stalled_) return kNever;
-    const uint64_t due = next_due_ns();
-    if (due >= end_ns) return kNever;
-    return due > ready_ns_ ? due : ready_ns_;
-  }
-  // Issues the next DMA (at next_issue_ns) inline. False when it faulted on an absent page
-  // the path can wait for: the path is then stalled with the fault in pending().
-  bool issue_one();
-  bool stalled() const { return stalled_; }
-  // After the PRG response arrived at now_ns: retries the pending DMA. False when the
-  // retry faulted again (the page went away meanwhile); pending() then holds the new fault.
-  bool resume(uint64_t now_ns);
-  // The PRG response said Invalid or Failure: the pending DMA fails; the path goes on.
-  void fail_pending(uint64_t now_ns);
+  // Before the first DMA: the workload's times count from origin_ns (when the domain became
+  // ready); DMAs due in [start_ns, end_ns) are counted; none issues at or after end_ns.
+  void set_window(uint64_t origin_ns, uint64_t start_ns, uint64_t end_ns);
+  // When the next DMA can issue: its due time, later while the path or the device waits for a
+  // reset; kNever when an ordered path waits for a page, or nothing more is due in the run.
+  uint64_t next_issue_ns() const;
+  // Issues the next DMA inline. False when it faulted on a page the device must request; the
+  // DMA is then in *parked (and an ordered path waits for it).
+  bool issue_one(ParkedDma* parked);
+  // Its page arrived at now_ns: retries the parked DMA. False when it faulted again (the page
+  // went away meanwhile); *parked then holds the new fault.
+  bool retry(ParkedDma* parked, uint64_t now_ns);
+  // The PRG response was Invalid or Failure: the parked DMA fails.
+  void fail_parked(const ParkedDma& parked, uint64_t now_ns, bool invalid);
+  // The window closed with the parked DMA still waiting.
+  void abandon_parked(const ParkedDma& parked);
+  // At the end of the run: DMAs due in the window and never issued (backlog or overrun).
+  void close_window();
 
   const PathSpec& spec() const { return spec_; }
   const DmaCounters& dma() const { return dma_; }
-  const PendingFault& pending() const { return pending_; }
   uint64_t page_requests() const { return page_requests_; }
   void count_page_requests(uint32_t pages) { page_requests_ += pages; }
+  uint64_t backlog() const { return backlog_; }
+  uint64_t backlog_oldest_age_ns() const { return backlog_oldest_age_ns_; }
+  uint64_t offered() const { return offered_; }  // DMAs due in the window
+  uint64_t last_completion_ns() const { return last_completion_ns_; }
+  uint64_t dmas_simulated() const { return simulated_; }  // issued, window or not
+  // Tests only: the next completion in the window is not counted (breaks conservation).
+  void lose_one_completion() { lose_completion_ = true; }
   Device& device() { return *dev_; }
-  uint64_t next_due_ns() const;
+  void stop_until(uint64_t t_ns) { ready_ns_ = t_ns > ready_ns_ ? t_ns : ready_ns_; }
 
  private:
+  uint64_t next_due_ns() const;
   uint64_t next_address();
+  bool in_window(uint64_t due_ns) const { return due_ns >= window_lo_ns_ && due_ns < window_hi_ns_; }
+  // Takes the next DMA's due time; false when it is an overrun (the queue was full).
+  bool take_slot(uint64_t* due);
   // One DMA due at due_ns, issued at issue_ns; returns false when it faulted and must wait.
-  bool do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va);
-  void take_slot(uint64_t* due);
-  void complete(uint64_t due_ns, uint64_t done_ns);
-  // A DMA met an absent or read-only page at t: wait for a page request, or fail as the
-  // device's intolerant_fault says. Returns false when the path now waits.
-  bool on_fault(uint64_t due_ns, uint64_t t, uint64_t va);
+  bool do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted, ParkedDma* parked);
+  void complete(uint64_t due_ns, uint64_t done_ns, bool counted);
+  void release_slot(uint64_t t_ns);
+  // A DMA met an absent or read-only page at t: park it, or fail it as the device's
+  // intolerant_fault says. Returns false when it is parked.
+  bool on_fault(uint64_t due_ns, uint64_t t, uint64_t va, bool counted, ParkedDma* parked);
 
   PathSpec spec_;
   Device* dev_;
   Rng rng_;
   uint64_t cursor_ = 0;  // sequential/ring position
+  uint64_t origin_ns_ = 0;
+  uint64_t window_lo_ns_ = 0;
+  uint64_t window_hi_ns_ = kNever;
   // Open loop: DMA k is due at start + k * period_ps / 1000.
   uint64_t period_ps_ = 0;
-  uint64_t due_ps_ = 0;  // k * period_ps, kept incrementally (no division per DMA but /1000)
-  uint64_t ready_ns_ = 0;  // the path cannot issue before this (after a stall)
-  bool stalled_ = false;   // waiting for a PRG response
+  uint64_t due_ps_ = 0;     // k * period_ps, kept incrementally (no division per DMA but /1000)
+  uint64_t queued_ = 0;     // arrivals waiting while the path could not issue
+  uint64_t ready_ns_ = 0;   // the path cannot issue before this (a reset)
+  uint32_t parked_ = 0;     // DMAs of this path waiting for a page
   // Closed loop: when each slot is free again.
   std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<>> slots_;
   DmaCounters dma_;
-  PendingFault pending_;
   uint64_t page_requests_ = 0;
+  uint64_t backlog_ = 0;
+  uint64_t backlog_oldest_age_ns_ = 0;
+  uint64_t offered_ = 0;
+  uint64_t last_completion_ns_ = 0;
+  uint64_t simulated_ = 0;
+  bool lose_completion_ = false;
 };
 
 struct DeviceTiming {
@@ -119,6 +157,7 @@ struct DeviceTiming {
   uint64_t memory_latency_ns = 0;
   uint64_t ats_translation_ns = 0;
   double ps_per_byte = 0;  // link transfer time
+  bool walk_sets_accessed = false;  // the IOMMU's walks set accessed bits in the domain's table
 };
 
 class Device {
@@ -133,6 +172,7 @@ class Device {
   const std::vector<Path>& paths() const { return paths_; }
   const DeviceTiming& timing() const { return timing_; }
   uint64_t asid() const { return make_asid(domain_->iommu_view().id, spec_.pasid); }
+  void set_window(uint64_t origin_ns, uint64_t start_ns, uint64_t end_ns);
 
   // Link occupancy, per direction: returns when a transfer of `bytes` ready at t finishes.
   uint64_t transfer(bool to_device, uint64_t t, uint32_t bytes) {
@@ -141,17 +181,27 @@ class Device {
     free_at = start + (static_cast<uint64_t>(bytes) * ps_per_byte_x1000_ + 999'999) / 1'000'000;
     return free_at;
   }
+  // A device reset starting at t: nothing issues on `path` (or, when path is null, on any
+  // path) until it ends; the ATC empties; page requests are enabled again.
+  void reset(uint64_t t, Path* path);
+  // A PRG response Failure at t: page requests stop until a reset (reset_cost) re-enables them.
+  void pri_failure(uint64_t t);
+  bool pri_enabled(uint64_t t) const { return spec_.pri && t >= pri_disabled_until_ns_; }
+  uint64_t pri_enabled_at_ns() const { return pri_disabled_until_ns_; }
+  uint64_t ready_ns() const { return ready_ns_; }  // the whole device waits for a reset until then
+
   uint64_t ats_requests = 0;
   uint64_t pri_requests = 0;  // page requests (one per page)
   uint64_t pri_groups = 0;    // page request groups (one PRG response each)
+  uint64_t pri_merged = 0;    // faults on a page already requested: no new request
   Histogram fault_latency_ns;  // page request sent -> PRG response received
   uint64_t atc_invalidations = 0;
   // Latest time a DMA of this device used a translation (its data phase started). An
   // invalidation completes only after the device drained what it issued before it: the ATS
   // Invalidate Completion (and VT-d's drain for untranslated DMA) waits until then.
   uint64_t max_use_ns = 0;
-  Checker* checker = nullptr;  // set when the checker is on
-  uint64_t resets = 0;             // device resets after stalls
+  Checker* checker = nullptr;      // set when the checker is on
+  uint64_t resets = 0;             // device resets (abort, stall, PRI Failure)
   uint64_t pri_outstanding = 0;    // page requests (pages) in flight now
   uint64_t pri_retries = 0;        // page requests sent again (timeout, or faulted again after Success)
   uint64_t pri_timeouts = 0;
@@ -169,6 +219,8 @@ class Device {
   uint64_t ps_per_byte_x1000_ = 0;  // fixed point: femtoseconds per byte
   uint64_t up_free_ns_ = 0;
   uint64_t down_free_ns_ = 0;
+  uint64_t ready_ns_ = 0;
+  uint64_t pri_disabled_until_ns_ = 0;
 };
 
 }  // namespace iopf

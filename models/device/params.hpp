@@ -32,11 +32,14 @@ struct WorkloadSpec {
   double rate_per_s = 0;     // open loop when > 0
   uint32_t outstanding = 0;  // closed loop when > 0
   uint64_t start_ns = 0;     // first DMA
+  uint32_t queue_depth = 1024;  // open loop: arrivals that may wait while the path cannot issue
+  bool reaches_outside_memory = false;  // the region may extend past guest memory
 };
 
 struct PathSpec {
   std::string name;
   bool fault_tolerant = false;
+  bool ordered = false;  // a fault blocks the DMAs after it (a descriptor ring)
   WorkloadSpec workload;
 };
 

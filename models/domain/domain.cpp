@@ -1,6 +1,7 @@
 #include "models/domain/domain.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace iopf {
 
@@ -35,6 +36,26 @@ bool Domain::is_pinned(uint64_t gpa) const {
   for (const auto& [lo, hi] : pinned_)
     if (gpa >= lo && gpa < hi) return true;
   return false;
+}
+
+uint64_t Domain::pin_work_ns(double zero_bytes_per_s) const {
+  const uint64_t bytes = pinned_request_bytes();
+  const double zero_ns = static_cast<double>(bytes) * 1e9 / zero_bytes_per_s;
+  return bytes / kBasePageBytes * spec_.pin_ns_per_page + static_cast<uint64_t>(std::llround(zero_ns));
+}
+
+void Domain::touch(uint64_t va) {
+  if (accessed_.empty()) return;
+  const uint64_t page = va >> kBasePageLg2;
+  accessed_[page >> 6] |= 1ULL << (page & 63);
+}
+
+bool Domain::test_and_clear_accessed(uint64_t page) {
+  uint64_t& w = accessed_[page >> 6];
+  const uint64_t bit = 1ULL << (page & 63);
+  const bool was = w & bit;
+  w &= ~bit;
+  return was;
 }
 
 uint64_t Domain::frame_of(uint64_t gpa) const {
@@ -75,14 +96,13 @@ uint64_t Domain::setup(Rng& rng, uint64_t room_bytes) {
   if (pin_all_) {
     table_->map(0, hpa_base_, spec_.memory_bytes, max_lg2, true);
     pinned_bytes_ = resident_bytes_ = spec_.memory_bytes;
-    setup_ns_ = spec_.memory_bytes / kBasePageBytes * spec_.pin_ns_per_4k;
     return resident_bytes_;
   }
+  accessed_.assign(((spec_.memory_bytes >> kBasePageLg2) + 63) / 64, 0);
   std::sort(pinned_.begin(), pinned_.end());
   for (const auto& [lo, hi] : pinned_) {  // pre-faulted and pinned
     table_->map(lo, hpa_base_ + lo, hi - lo, std::min(max_lg2, 21u), true);
     pinned_bytes_ += hi - lo;
-    setup_ns_ += (hi - lo) / kBasePageBytes * spec_.pin_ns_per_4k;
   }
   resident_bytes_ = pinned_bytes_;
   uint64_t room = room_bytes > pinned_bytes_ ? room_bytes - pinned_bytes_ : 0;
@@ -134,14 +154,21 @@ uint64_t Domain::resolve(uint64_t va, bool write) {
   return resident_bytes_ - before;
 }
 
-bool Domain::next_victim(uint64_t* gpa) {
-  while (!residency_.empty()) {
-    const uint64_t page = residency_.front() << kBasePageLg2;
+bool Domain::next_victim(uint64_t* gpa, uint64_t* scanned) {
+  // Two rounds at most: after one, every accessed bit met has been cleared.
+  for (size_t budget = 2 * residency_.size() + 1; budget && !residency_.empty(); --budget) {
+    const uint64_t pn = residency_.front();
+    const uint64_t page = pn << kBasePageLg2;
     residency_.pop_front();
+    ++*scanned;
     if (is_pinned(page)) continue;
     WalkOut o;
     table_->walk(page, &o);
     if (!o.present) continue;  // already taken away (stale queue entry)
+    if (test_and_clear_accessed(pn)) {  // used since the hand last passed: a second chance
+      residency_.push_back(pn);
+      continue;
+    }
     *gpa = page;
     return true;
   }

@@ -62,7 +62,9 @@ struct DomainKindParams {
 struct DomainRun {
   HostServices& svc;
   HostActivity& activity;
-  size_t index;  // the domain's index in the scenario
+  size_t index;       // the domain's index in the scenario
+  uint64_t ready_ns;  // its pinning was done: its threads start
+  uint64_t end_ns;    // the end of its measurement window: its threads stop
 };
 
 class Domain {
@@ -98,8 +100,10 @@ class Domain {
   uint64_t resolve(uint64_t va, bool write);
 
   bool is_pinned(uint64_t gpa) const;
-  // Reclaim: the next 4 KiB resident, unpinned page in residency order; false when none.
-  bool next_victim(uint64_t* gpa);
+  // Reclaim: the next victim by a clock over resident unpinned 4 KiB pages (second chance:
+  // a page whose accessed bit is set loses the bit and goes round again); false when none.
+  // *scanned counts the pages looked at.
+  bool next_victim(uint64_t* gpa, uint64_t* scanned);
   // If gpa sits in a large leaf, splits it into 4 KiB leaves (same frames) and returns the
   // leaf's range in *lo, *hi: the caller invalidates it (reason THP split).
   bool split_if_large(uint64_t gpa, uint64_t* lo, uint64_t* hi);
@@ -123,7 +127,15 @@ class Domain {
   uint64_t pinned_bytes() const { return pinned_bytes_; }
   uint64_t resident_bytes() const { return resident_bytes_; }  // includes pinned
   uint64_t swapped_bytes() const { return swapped_.size() * kBasePageBytes; }
-  uint64_t setup_ns() const { return setup_ns_; }
+  // Host CPU time to pin (and zero) what the pin plan names, at start.
+  uint64_t pin_work_ns(double zero_bytes_per_s) const;
+  void set_ready_ns(uint64_t t) { ready_ns_ = t; }
+  uint64_t setup_ns() const { return ready_ns_; }  // when its pinning was done and devices could start
+  // The page at va was used: its accessed bit (reclaim's recency), in faultable domains. A
+  // vCPU touch sets it, and so does an IOMMU walk for a DMA where the IOMMU sets accessed bits
+  // in the table it walks (iommu.walks_set_accessed); a DMA that hits the ATC or the IOTLB
+  // sets none, so pages a device keeps cached look idle to reclaim.
+  void touch(uint64_t va);
   uint64_t faults_resolved() const { return faults_resolved_; }
   uint64_t major_faults() const { return major_faults_; }
   unsigned fault_page_lg2() const { return fault_page_lg2_; }
@@ -136,6 +148,7 @@ class Domain {
 
  private:
   void map_present(uint64_t gpa, unsigned lg2);
+  bool test_and_clear_accessed(uint64_t page);
 
   DomainSpec spec_;
   std::unique_ptr<PageTable> table_;
@@ -149,7 +162,8 @@ class Domain {
   std::deque<uint64_t> residency_;                 // page numbers, oldest first (may hold stale ones)
   uint64_t pinned_bytes_ = 0;
   uint64_t resident_bytes_ = 0;
-  uint64_t setup_ns_ = 0;
+  uint64_t ready_ns_ = 0;
+  std::vector<uint64_t> accessed_;  // a bit per 4 KiB page (faultable domains only)
   uint64_t faults_resolved_ = 0;
   uint64_t major_faults_ = 0;
 };

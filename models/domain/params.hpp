@@ -27,7 +27,7 @@ struct DomainSpec {
   std::string format;
   uint64_t memory_bytes = 0;  // guest memory, IOVA (= GPA) 0 .. memory_bytes
   uint64_t page_bytes = 0;    // leaf size to map with; 0 = largest the format and alignment allow
-  uint64_t pin_ns_per_4k = 0;
+  uint64_t pin_ns_per_page = 0;  // per 4 KiB page pinned, besides zeroing it
 };
 
 }  // namespace iopf

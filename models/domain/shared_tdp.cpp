@@ -38,14 +38,18 @@ const ParamTable kSharedTdpTable{
          "allow_list (fault only if every device tolerates faults on every path, else pin all)",
          "", enum_choices(kPolicyNames)},
         {"resident_fraction", ParamType::Double, "0.0", "fraction of pages present at start", "chosen", "", 0, 1},
-        {"fault_cost", ParamType::Ns, "\"4us\"", "host CPU time of one minor fault",
-         "KVM minor fault 2.9-6.7 us, KVM selftests demand_paging_test figures, 2023", "", 0, 1e12},
+        {"fault_cost", ParamType::Ns, "\"3.65us\"",
+         "host CPU time of one fault besides zeroing (a minor fault also zeroes the page it makes present, at "
+         "host.zero_bandwidth: 348 ns for 4 KiB, 178 us for 2 MiB)",
+         "KVM minor fault 2.9-6.7 us (KVM selftests demand_paging_test figures, 2023): 4 us for 4 KiB in all",
+         "", 0, 1e12},
         {"major_fault_cost", ParamType::Ns, "\"3us\"", "extra host CPU time of a major fault, besides the swap-in I/O",
          "chosen so a major fault adds about 60 us with the default swap (NP-RDMA, arXiv 2310.11062)", "", 0, 1e12},
         {"vcpu_touch_rate", ParamType::Rate, "0",
          "guest memory accesses to random pages per second, all vCPUs together (0: none); a vCPU waits for its "
          "own faults", "", "", 0, 1e12},
         {"vcpus", ParamType::Int, "4", "guest vCPUs sharing vcpu_touch_rate", "chosen", "", 1, 4096},
+        {"vcpu_write_fraction", ParamType::Double, "0.3", "fraction of vCPU touches that write", "chosen", "", 0, 1},
         {"migration_rate", ParamType::Rate, "0", "page migrations per second (compaction, NUMA balancing; 0: none)", "",
          "", 0, 1e12},
         {"migration_copy", ParamType::Ns, "\"1us\"", "host CPU time to copy one migrated 4 KiB page",
@@ -67,6 +71,7 @@ struct SharedTdpParams final : DomainKindParams {
   uint64_t major_fault_cost_ns = 0;  // extra host work of a major fault (besides the swap-in I/O)
   double vcpu_touch_rate_per_s = 0;  // guest vCPU accesses to random pages, all vCPUs
   uint32_t vcpus = 1;
+  double vcpu_write_fraction = 0;
   double migration_rate_per_s = 0;
   uint64_t migration_copy_ns = 0;
   double thp_collapse_rate_per_s = 0;
@@ -83,6 +88,7 @@ std::shared_ptr<const DomainKindParams> read(const ObjReader& r, const DomainSpe
   p->major_fault_cost_ns = r.ns("major_fault_cost");
   p->vcpu_touch_rate_per_s = r.rate_per_s("vcpu_touch_rate");
   p->vcpus = static_cast<uint32_t>(r.integer("vcpus"));
+  p->vcpu_write_fraction = r.real("vcpu_write_fraction");
   p->migration_rate_per_s = r.rate_per_s("migration_rate");
   p->migration_copy_ns = r.ns("migration_copy");
   p->thp_collapse_rate_per_s = r.rate_per_s("thp_collapse_rate");
@@ -116,7 +122,7 @@ PinPlan pin_plan(const DomainSpec& spec, const std::vector<const DeviceSpec*>& d
       if (dev->pri && p.fault_tolerant) continue;
       const uint64_t lo = p.workload.region_base & ~kBasePageMask;
       const uint64_t hi = (p.workload.region_base + p.workload.region_bytes + kBasePageMask) & ~kBasePageMask;
-      r.emplace_back(lo, hi);
+      if (lo < spec.memory_bytes) r.emplace_back(lo, std::min(hi, spec.memory_bytes));  // guest memory only
     }
   std::sort(r.begin(), r.end());
   for (const auto& [lo, hi] : r) {
@@ -141,22 +147,24 @@ class SharedTdpDomain final : public Domain {
     if (!faultable()) return;  // pinned by its policy: nothing moves
     HostActivity& act = run.activity;
     const size_t di = run.index;
+    const ActivitySpan span{run.ready_ns, run.end_ns};
     const std::string& name = spec().name;
     if (p_.vcpu_touch_rate_per_s > 0)
       for (uint32_t v = 0; v < p_.vcpus; ++v)
-        run.svc.spawn_daemon("vcpu:" + name + ":" + std::to_string(v),
-                             [&act, di, v, rate = p_.vcpu_touch_rate_per_s / p_.vcpus] { act.vcpu_loop(di, v, rate); });
+        run.svc.spawn_daemon("vcpu:" + name + ":" + std::to_string(v), [&act, di, v, span, this] {
+          act.vcpu_loop(di, v, p_.vcpu_touch_rate_per_s / p_.vcpus, p_.vcpu_write_fraction, span);
+        });
     if (p_.migration_rate_per_s > 0)
-      run.svc.spawn_daemon("migrate:" + name, [&act, di, this] {
-        act.migration_loop(di, p_.migration_rate_per_s, p_.migration_copy_ns);
+      run.svc.spawn_daemon("migrate:" + name, [&act, di, span, this] {
+        act.migration_loop(di, p_.migration_rate_per_s, p_.migration_copy_ns, span);
       });
     if (p_.thp_collapse_rate_per_s > 0)
-      run.svc.spawn_daemon("khugepaged:" + name, [&act, di, this] {
-        act.collapse_loop(di, p_.thp_collapse_rate_per_s, p_.thp_collapse_copy_ns);
+      run.svc.spawn_daemon("khugepaged:" + name, [&act, di, span, this] {
+        act.collapse_loop(di, p_.thp_collapse_rate_per_s, p_.thp_collapse_copy_ns, span);
       });
     if (p_.dirty_log_interval_ns > 0)
-      run.svc.spawn_daemon("dirty_log:" + name, [&act, di, this] {
-        act.dirty_log_loop(di, p_.dirty_log_start_ns, p_.dirty_log_interval_ns);
+      run.svc.spawn_daemon("dirty_log:" + name, [&act, di, span, this] {
+        act.dirty_log_loop(di, p_.dirty_log_start_ns, p_.dirty_log_interval_ns, span);
       });
   }
 

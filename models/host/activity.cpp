@@ -11,8 +11,8 @@
 namespace iopf {
 
 HostActivity::HostActivity(std::vector<std::unique_ptr<Domain>>* domains, HostMemory* memory, uint64_t seed,
-                           uint64_t end_ns)
-    : domains_(domains), memory_(memory), seed_(seed), end_ns_(end_ns) {}
+                           uint64_t dirty_log_ns_per_page)
+    : domains_(domains), memory_(memory), seed_(seed), dirty_log_ns_per_page_(dirty_log_ns_per_page) {}
 
 void HostActivity::attach(HostServices* svc, Invalidator* inv, Checker* checker) {
   svc_ = svc;
@@ -22,30 +22,35 @@ void HostActivity::attach(HostServices* svc, Invalidator* inv, Checker* checker)
 }
 
 template <class Step>
-void HostActivity::at_rate(double rate_per_s, Step step) {
+void HostActivity::at_rate(double rate_per_s, ActivitySpan span, Step step) {
   const uint64_t period_ps = static_cast<uint64_t>(std::llround(1e12 / rate_per_s));
-  for (uint64_t due_ps = 0; due_ps / 1000 < end_ns_; due_ps += period_ps) {
-    svc_->sleep_until(due_ps / 1000);
+  for (uint64_t due_ps = 0; span.start_ns + due_ps / 1000 < span.end_ns; due_ps += period_ps) {
+    svc_->sleep_until(span.start_ns + due_ps / 1000);
     step();
   }
 }
 
-void HostActivity::vcpu_loop(size_t di, uint32_t vcpu, double touch_rate_per_s) {
+void HostActivity::vcpu_loop(size_t di, uint32_t vcpu, double touch_rate_per_s, double write_fraction,
+                             ActivitySpan span) {
   Domain& dom = *(*domains_)[di];
   Rng rng(seed_, streams::vcpu(dom.spec().name, vcpu));
-  at_rate(touch_rate_per_s, [&] {
+  at_rate(touch_rate_per_s, span, [&] {
     const uint64_t va = rng.below(dom.spec().memory_bytes >> kBasePageLg2) << kBasePageLg2;
-    ++per_domain_[di].vcpu_touches;
+    const bool write = rng.unit() < write_fraction;
+    DomainActivity& a = per_domain_[di];
+    ++a.vcpu_touches;
+    a.vcpu_writes += write;
     bool ok;
-    if (memory_->fault_in(dom, va, false, &ok) != FaultKind::kNone) ++per_domain_[di].vcpu_faults;
+    if (memory_->fault_in(dom, va, write, &ok) != FaultKind::kNone) ++a.vcpu_faults;
+    dom.touch(va);
   });
 }
 
-void HostActivity::migration_loop(size_t di, double rate_per_s, uint64_t copy_ns) {
+void HostActivity::migration_loop(size_t di, double rate_per_s, uint64_t copy_ns, ActivitySpan span) {
   Domain& dom = *(*domains_)[di];
   InvPort* port = inv_->open_port("invdone:migrate:" + std::to_string(di));
   Rng rng(seed_, streams::migration(dom.spec().name));
-  at_rate(rate_per_s, [&] {
+  at_rate(rate_per_s, span, [&] {
     uint64_t gpa;
     if (!dom.random_resident(rng, &gpa)) return;
     memory_->split_large(di, gpa, port);
@@ -59,11 +64,11 @@ void HostActivity::migration_loop(size_t di, double rate_per_s, uint64_t copy_ns
   });
 }
 
-void HostActivity::collapse_loop(size_t di, double rate_per_s, uint64_t copy_ns) {
+void HostActivity::collapse_loop(size_t di, double rate_per_s, uint64_t copy_ns, ActivitySpan span) {
   Domain& dom = *(*domains_)[di];
   InvPort* port = inv_->open_port("invdone:collapse:" + std::to_string(di));
   Rng rng(seed_, streams::collapse(dom.spec().name));
-  at_rate(rate_per_s, [&] {
+  at_rate(rate_per_s, span, [&] {
     uint64_t lo;
     if (!dom.begin_collapse(rng, &lo)) return;
     invalidate_changed(*inv_, checker_, di, dom.iommu_view().id, InvKind::kRange, InvReason::kThpCollapse, lo,
@@ -74,11 +79,12 @@ void HostActivity::collapse_loop(size_t di, double rate_per_s, uint64_t copy_ns)
   });
 }
 
-void HostActivity::dirty_log_loop(size_t di, uint64_t start_ns, uint64_t interval_ns) {
+void HostActivity::dirty_log_loop(size_t di, uint64_t first_ns, uint64_t interval_ns, ActivitySpan span) {
   Domain& dom = *(*domains_)[di];
   InvPort* port = inv_->open_port("invdone:dirty:" + std::to_string(di));
-  for (uint64_t t = start_ns; t < end_ns_; t += interval_ns) {
+  for (uint64_t t = span.start_ns + first_ns; t < span.end_ns; t += interval_ns) {
     svc_->sleep_until(t);
+    svc_->cpu_work((dom.resident_bytes() >> kBasePageLg2) * dirty_log_ns_per_page_);  // the scan
     const uint64_t bytes = dom.write_protect_all();
     ++per_domain_[di].dirty_log_cycles;
     per_domain_[di].write_protected_bytes += bytes;
@@ -166,20 +172,20 @@ class ScriptedSource {
 
 }  // namespace
 
-void HostActivity::source_loop(const InvalidationSpec& spec, size_t index) {
+void HostActivity::source_loop(const InvalidationSpec& spec, size_t index, ActivitySpan span) {
   Domain* dom = (*domains_)[spec.domain_index].get();
   ScriptedSource src(spec, dom, memory_, inv_, checker_, inv_->open_port("invdone:" + std::to_string(index)));
   Rng rng(seed_, streams::scripted_source(spec.name));
   const uint64_t period_ps = static_cast<uint64_t>(std::llround(1e12 / spec.rate_per_s));
   const uint64_t slots = spec.region_bytes / spec.range_bytes;
   for (uint64_t due_ps = 0;; due_ps += period_ps) {
-    const uint64_t due = spec.start_ns + due_ps / 1000;
-    if (src.pending() && src.batch_deadline_ns() <= std::min(due, end_ns_)) {
+    const uint64_t due = span.start_ns + spec.start_ns + due_ps / 1000;
+    if (src.pending() && src.batch_deadline_ns() <= std::min(due, span.end_ns)) {
       svc_->sleep_until(src.batch_deadline_ns());
       src.flush();
       ++batched_flushes_;
     }
-    if (due >= end_ns_) break;
+    if (due >= span.end_ns) break;
     svc_->sleep_until(due);
     ++source_events_;
     if (src.event(spec.region_base + rng.below(slots) * spec.range_bytes, svc_->now_ns())) ++batched_flushes_;

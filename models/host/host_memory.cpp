@@ -1,5 +1,7 @@
 #include "models/host/host_memory.hpp"
 
+#include <cmath>
+
 #include "models/common/sizes.hpp"
 #include "models/iommu/checker.hpp"
 #include "models/iommu/iommu.hpp"
@@ -15,6 +17,7 @@ void HostMemory::attach(HostServices* svc, Invalidator* inv, Iommu* iommu, Check
   iommu_ = iommu;
   checker_ = checker;
   kswapd_wake_ = svc->make_wakeup("kswapd");
+  freed_ = svc->make_condition();
   thp_splits_.assign(domains_->size(), 0);
 }
 
@@ -32,10 +35,13 @@ void HostMemory::wake_reclaim() {
 
 bool HostMemory::reserve(uint64_t bytes) {
   while (free_bytes() < bytes) {
-    wake_reclaim();
     if (!any_reclaimable()) return false;
     ++reclaim_waits_;
-    svc_->sleep_until(svc_->now_ns() + kReclaimPollNs);
+    waiting_bytes_ += bytes;  // kswapd frees this much beyond its target
+    wake_reclaim();
+    freed_->wait();
+    waiting_bytes_ -= bytes;
+    if (exhausted_ && free_bytes() < bytes) return false;  // kswapd found nothing to take
   }
   use(static_cast<int64_t>(bytes));
   if (free_bytes() < spec_.free_target_bytes) wake_reclaim();
@@ -54,6 +60,8 @@ FaultKind HostMemory::fault_in(Domain& dom, uint64_t va, bool write, bool* ok) {
     return kind;
   }
   uint64_t cpu = dom.fault_cost_ns();
+  if (kind == FaultKind::kMinor)  // zero-fill the bytes made present
+    cpu += static_cast<uint64_t>(std::llround(static_cast<double>(need) * 1e9 / spec_.zero_bytes_per_s));
   if (kind == FaultKind::kMajor) {
     cpu += dom.major_fault_cost_ns();
     svc_->sleep_until(svc_->now_ns() + spec_.swap_latency_ns);
@@ -90,8 +98,12 @@ uint32_t HostMemory::reclaim_batch(size_t* rr, InvPort* port) {
   for (uint32_t miss = 0; taken < kReclaimBatch && miss < domains.size();) {
     const size_t di = (*rr)++ % domains.size();
     Domain& dom = *domains[di];
-    uint64_t gpa;
-    if (!dom.faultable() || !dom.next_victim(&gpa)) {
+    uint64_t gpa, scanned = 0;
+    const bool found = dom.faultable() && dom.next_victim(&gpa, &scanned);
+    reclaim_scanned_ += scanned;
+    reclaim_cpu_ns_ += scanned * spec_.reclaim_scan_ns_per_page;
+    svc_->cpu_work(scanned * spec_.reclaim_scan_ns_per_page);
+    if (!found) {
       ++miss;
       continue;
     }
@@ -126,9 +138,16 @@ void HostMemory::reclaim_loop() {
   size_t rr = 0;
   for (;;) {
     kswapd_wake_->wait();
-    while (free_bytes() < spec_.free_target_bytes)
-      if (!reclaim_batch(&rr, port)) break;  // nothing left to reclaim
+    exhausted_ = false;
+    while (free_bytes() < spec_.free_target_bytes + waiting_bytes_) {
+      if (!reclaim_batch(&rr, port)) {  // nothing left to reclaim
+        exhausted_ = true;
+        break;
+      }
+      freed_->notify_all();
+    }
     kswapd_busy_ = false;
+    freed_->notify_all();  // waiters look again (and give up if nothing is reclaimable)
   }
 }
 

@@ -2,18 +2,21 @@
 // swap device, and the host's side of a fault (making a page present on a host core).
 //
 // Models: RAM of host.memory bytes; a fault reserves the memory of the page it makes
-// present, waiting for reclaim when less is free (it looks again every kReclaimPollNs);
-// kswapd wakes when free memory falls below host.free_target and takes resident unpinned
-// 4 KiB pages, in each domain's residency order, round robin over the faultable domains, in
-// batches of 32 (SWAP_CLUSTER_MAX): a page inside a large leaf splits it first (reason
-// thp_split), the page is unmapped, invalidated (reason reclaim, through the MMU notifier)
-// and only then written to swap (swap latency, then the transfer) and its memory freed.
-// A fault costs the domain's fault_cost on a host core; a major fault (the page is in swap)
-// adds major_fault_cost and reads the page back from swap; a write to a write-protected page
-// (dirty logging) makes it writable and drops the IOMMU's cached read-only entry.
-// Does not model: reclaim CPU cost, accessed bits (victims by residency order, not recency),
-// a fault cost that scales with the page size, page cache, NUMA, zswap.
-// Figures: SWAP_CLUSTER_MAX is Linux's reclaim batch; the poll interval is chosen.
+// present, waiting (on a condition kswapd signals) for reclaim when less is free; kswapd
+// wakes when free memory falls below host.free_target and picks victims by recency: a clock
+// (second chance) over each domain's resident unpinned 4 KiB pages, whose accessed bits DMAs
+// and vCPU touches set, round robin over the faultable domains, in batches of 32
+// (SWAP_CLUSTER_MAX), spending host.reclaim_scan_cost of CPU per page looked at. A page
+// inside a large leaf splits it first (reason thp_split); the page is unmapped, invalidated
+// (reason reclaim, through the MMU notifier) and only then written to swap (swap latency,
+// then the transfer of its bytes) and its memory freed.
+// A fault costs the domain's fault_cost on a host core, plus zeroing the bytes it makes
+// present at host.zero_bandwidth for a minor fault (2 MiB for a THP); a major fault (the
+// page is in swap) adds major_fault_cost and reads the page's bytes back from swap; a write
+// to a write-protected page (dirty logging) makes it writable and drops the IOMMU's cached
+// read-only entry.
+// Does not model: page cache, NUMA, zswap, the active/inactive list split of Linux's LRU.
+// Figures: SWAP_CLUSTER_MAX is Linux's reclaim batch; the rest are host parameters.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -31,8 +34,7 @@ class Iommu;
 
 class HostMemory {
  public:
-  static constexpr uint32_t kReclaimBatch = 32;     // pages per reclaim pass: Linux SWAP_CLUSTER_MAX
-  static constexpr uint64_t kReclaimPollNs = 5000;  // a fault waiting for free memory looks again after (chosen)
+  static constexpr uint32_t kReclaimBatch = 32;  // pages per reclaim pass: Linux SWAP_CLUSTER_MAX
 
   HostMemory(const HostSpec& spec, std::vector<std::unique_ptr<Domain>>* domains);
 
@@ -65,6 +67,8 @@ class HostMemory {
   uint64_t swap_in_bytes() const { return swap_in_bytes_; }
   uint64_t reclaim_waits() const { return reclaim_waits_; }  // faults that waited for reclaim
   uint64_t fault_cpu_ns() const { return fault_cpu_ns_; }    // host CPU time resolving faults
+  uint64_t reclaim_cpu_ns() const { return reclaim_cpu_ns_; }  // kswapd's scanning
+  uint64_t reclaim_scanned_pages() const { return reclaim_scanned_; }
   uint64_t thp_splits(size_t di) const { return thp_splits_[di]; }
 
  private:
@@ -80,7 +84,10 @@ class HostMemory {
   Iommu* iommu_ = nullptr;
   Checker* checker_ = nullptr;
   std::unique_ptr<Wakeup> kswapd_wake_;
+  std::unique_ptr<Condition> freed_;  // kswapd freed memory, or gave up
   bool kswapd_busy_ = false;
+  uint64_t waiting_bytes_ = 0;  // what faults waiting for memory need
+  bool exhausted_ = false;      // kswapd's last pass found no victim
 
   uint64_t used_bytes_ = 0;
   uint64_t max_used_bytes_ = 0;
@@ -89,6 +96,8 @@ class HostMemory {
   uint64_t swap_in_bytes_ = 0;
   uint64_t reclaim_waits_ = 0;
   uint64_t fault_cpu_ns_ = 0;
+  uint64_t reclaim_cpu_ns_ = 0;
+  uint64_t reclaim_scanned_ = 0;
   std::vector<uint64_t> thp_splits_;  // [domain]
 };
 

@@ -20,6 +20,9 @@ struct HostSpec {
   double swap_read_bytes_per_s = 0;
   double swap_write_bytes_per_s = 0;
   uint64_t swap_latency_ns = 0;
+  double zero_bytes_per_s = 0;          // a core zeroing memory (faults, pinning)
+  uint64_t reclaim_scan_ns_per_page = 0;
+  uint64_t dirty_log_ns_per_page = 0;
 };
 
 enum class InvAction : uint8_t {

@@ -19,6 +19,15 @@ class Wakeup {
   virtual void wait() = 0;
 };
 
+// Threads wait until another wakes them all; a waiter checks its own condition first and
+// again after waking (a notify with nobody waiting is lost).
+class Condition {
+ public:
+  virtual ~Condition() = default;
+  virtual void wait() = 0;
+  virtual void notify_all() = 0;
+};
+
 class HostServices {
  public:
   virtual ~HostServices() = default;
@@ -28,6 +37,7 @@ class HostServices {
   virtual void swap_read(uint64_t bytes) = 0;   // a transfer on the swap device (its latency
   virtual void swap_write(uint64_t bytes) = 0;  // is the caller's to sleep)
   virtual std::unique_ptr<Wakeup> make_wakeup(const std::string& name) = 0;
+  virtual std::unique_ptr<Condition> make_condition() = 0;
   // A host thread on the host CPU that runs as long as the devices do (a daemon: the run does
   // not wait for it to end).
   virtual void spawn_daemon(const std::string& name, std::function<void()> body) = 0;
