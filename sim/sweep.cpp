@@ -27,6 +27,10 @@
 // (load_scenario): a point whose overrides make a bad scenario fails with exit status 2 and the
 // message, without a child process.
 //
+// Backends: the runs execute here, at most -j at a time (run_local), or as a Slurm job array
+// (sweep_slurm.cpp); both plan and merge through the same code (sweep_plan.hpp), so they
+// write the same bytes.
+//
 // Output (deterministic: no wall clock, rows in point order):
 // - points.csv: point, replica, the axis values, seed, exit_status, then the headline metrics
 //   (sim/metrics.hpp) of every device, path, domain, iommu and host with the scenario name
