@@ -62,6 +62,14 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
+// A value of an #SBATCH line: sbatch reads double quotes and backslash escapes there (not a shell).
+std::string sbatch_quote(const std::string& s) {
+  if (s.find('\n') != std::string::npos) throw InputError(kCommandLine, "", "a path or value with a newline: " + s);
+  std::string out = "\"";
+  for (char c : s) out += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+  return out + "\"";
+}
+
 std::string status_path(const sweep::Plan& plan, const sweep::Run& run) {
   return (plan.dir / "points" / (run.id + ".status")).string();
 }
@@ -140,11 +148,11 @@ std::string task_lines(const sweep::Plan& plan) {
 std::string sbatch_script(const sweep::Plan& plan, const SweepOptions& opt, size_t tasks, const fs::path& sdir) {
   std::ostringstream o;
   o << "#!/bin/bash\n"
-    << "#SBATCH --job-name=" << shell_quote("iopfsim-" + plan.sweep.name) << "\n"
+    << "#SBATCH --job-name=" << sbatch_quote("iopfsim-" + plan.sweep.name) << "\n"
     << "#SBATCH --array=0-" << tasks - 1 << (opt.throttle ? "%" + std::to_string(opt.throttle) : "") << "\n"
     << "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n"
-    << "#SBATCH --chdir=" << shell_quote(fs::current_path().string()) << "\n"
-    << "#SBATCH --output=" << shell_quote((sdir / "task-%a.out").string()) << "\n";
+    << "#SBATCH --chdir=" << sbatch_quote(fs::current_path().string()) << "\n"
+    << "#SBATCH --output=" << sbatch_quote((sdir / "task-%a.out").string()) << "\n";
   if (!opt.partition.empty()) o << "#SBATCH --partition=" << opt.partition << "\n";
   if (!opt.account.empty()) o << "#SBATCH --account=" << opt.account << "\n";
   if (!opt.time_limit.empty()) o << "#SBATCH --time=" << opt.time_limit << "\n";

@@ -18,19 +18,19 @@ namespace {
 
 const std::string kSmall = std::string(IOPFSIM_SOURCE_DIR) + "/tests/data/sweep-small.json";
 
-const char* const kFakeSbatch = R"(#!/bin/bash
+const char* const kFakeSbatch = R"SH(#!/bin/bash
 # Stand-in for sbatch: records its arguments; runs every array task unless FAKE_SBATCH_DEFER is
 # set; fails like sbatch when FAKE_SBATCH_FAIL is set.
 script="${@: -1}"
 echo "$@" >"$FAKE_DIR/sbatch.args"
 if [ -n "${FAKE_SBATCH_FAIL:-}" ]; then echo "sbatch: error: invalid partition specified: nope" >&2; exit 1; fi
 last=$(sed -n 's/^#SBATCH --array=0-\([0-9]*\).*/\1/p' "$script")
-dir=$(sed -n "s/^#SBATCH --chdir='\(.*\)'$/\1/p" "$script")
+dir=$(sed -n 's/^#SBATCH --chdir="\(.*\)"$/\1/p' "$script")
 if [ -z "${FAKE_SBATCH_DEFER:-}" ]; then
   for i in $(seq 0 "$last"); do (cd "$dir" && SLURM_ARRAY_TASK_ID=$i bash "$script") || exit 1; done
 fi
 echo 4242
-)";
+)SH";
 
 class SweepSlurm : public ::testing::Test {
  protected:
