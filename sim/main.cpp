@@ -95,13 +95,39 @@ void add_run_commands(CLI::App& app, Options& o, std::vector<Command>* cmds) {
                      return 0;
                    }});
 
+}
+
+void add_sweep_commands(CLI::App& app, Options& o, std::vector<Command>* cmds) {
   o.sweep.jobs = std::max(1u, std::thread::hardware_concurrency());
   CLI::App* sweep = app.add_subcommand("sweep", "run a grid of scenario variations, each in its own process");
-  sweep->add_option("sweep", o.sweep.file, "sweep JSON file (schema iopfsim.sweep/1)")->required();
+  CLI::Option* file = sweep->add_option("sweep", o.sweep.file, "sweep JSON file (schema iopfsim.sweep/1)");
   sweep->add_option("-j,--jobs", o.sweep.jobs, "runs at once (default: the number of cores)")->check(CLI::PositiveNumber);
   sweep->add_option("--out", o.sweep.out_dir, "output directory (default sweep-<name>)");
   sweep->add_flag("--resume", o.sweep.resume, "skip runs whose report exists for the same scenario hash");
-  cmds->push_back({sweep, [&o] { return iopf::run_sweep(o.sweep); }});
+  sweep->add_option("--backend", o.sweep.backend, "local (child processes here, default) or slurm (a job array)")
+      ->check(CLI::IsMember({"local", "slurm"}));
+  const std::vector<CLI::Option*> slurm_opts{
+      sweep->add_option("--partition", o.sweep.partition, "Slurm: sbatch --partition"),
+      sweep->add_option("--account", o.sweep.account, "Slurm: sbatch --account"),
+      sweep->add_option("--time-limit", o.sweep.time_limit, "Slurm: sbatch --time per array task (e.g. 30:00)"),
+      sweep->add_option("--throttle", o.sweep.throttle, "Slurm: at most K array tasks at once (--array=...%K)"),
+      sweep->add_option("--runs-per-task", o.sweep.runs_per_task, "Slurm: runs packed in one array task (default 10)")
+          ->check(CLI::PositiveNumber),
+      sweep->add_flag("--no-wait", o.sweep.no_wait, "Slurm: submit and exit; merge later with --merge DIR")};
+  sweep->add_option("--merge", o.sweep.merge_dir, "merge DIR of a Slurm sweep submitted with --no-wait")
+      ->excludes(file);
+  cmds->push_back({sweep, [&o, file, slurm_opts] {
+                     if (o.sweep.merge_dir.empty() == file->empty()) {
+                       std::cerr << "iopfsim sweep: expected a sweep file or --merge DIR\n";
+                       return 2;
+                     }
+                     for (const CLI::Option* opt : slurm_opts)
+                       if (opt->count() && o.sweep.backend != "slurm") {
+                         std::cerr << "iopfsim sweep: " << opt->get_name() << " needs --backend slurm\n";
+                         return 2;
+                       }
+                     return iopf::run_sweep(o.sweep);
+                   }});
 }
 
 void add_list_commands(CLI::App& app, std::vector<Command>* cmds) {
@@ -154,6 +180,7 @@ int main(int argc, char** argv) {
   Options opts;
   std::vector<Command> cmds;
   add_run_commands(app, opts, &cmds);
+  add_sweep_commands(app, opts, &cmds);
   add_list_commands(app, &cmds);
   add_dashboard_commands(app, opts, &cmds);
   try {

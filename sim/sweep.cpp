@@ -27,6 +27,10 @@
 // (load_scenario): a point whose overrides make a bad scenario fails with exit status 2 and the
 // message, without a child process.
 //
+// Backends: the runs execute here, at most -j at a time (run_local), or as a Slurm job array
+// (sweep_slurm.cpp); both plan and merge through the same code (sweep_plan.hpp), so they
+// write the same bytes.
+//
 // Output (deterministic: no wall clock, rows in point order):
 // - points.csv: point, replica, the axis values, seed, exit_status, then the headline metrics
 //   (sim/metrics.hpp) of every device, path, domain, iommu and host with the scenario name
@@ -37,6 +41,7 @@
 //   the replicas that have the metric (empty with fewer than two).
 // - failed.csv: point, replica, seed, exit_status, message of every failed run.
 #include "sim/sweep.hpp"
+#include "sim/sweep_plan.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -62,7 +67,7 @@
 #include "models/common/params.hpp"
 #include "sim/scenario.hpp"
 
-namespace iopf {
+namespace iopf::sweep {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
@@ -97,18 +102,6 @@ const ParamTable kRangeTable{
     }};
 
 constexpr size_t kMaxRuns = 1000000;
-
-struct Axis {
-  std::string name, pointer;
-  std::vector<json> values;
-};
-
-struct Sweep {
-  std::string file, name, scenario;  // scenario: path usable from the working directory
-  bool zip = false, checker = false;
-  int64_t replicas = 1;
-  std::vector<Axis> axes;
-};
 
 uint64_t fnv1a(const std::string& s, uint64_t h = 0xcbf29ce484222325ULL) {
   for (unsigned char c : s) {
@@ -264,26 +257,6 @@ std::vector<std::vector<size_t>> make_points(const Sweep& s) {
 
 std::string axis_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
-struct Run {
-  size_t point = 0;
-  int64_t replica = 0;
-  std::string id;
-  uint64_t seed = 0;
-  std::vector<std::string> sets;
-  std::string hash;
-  std::string report, meta, log;
-  int status = -1;  // exit status; -1 not run yet
-  bool resumed = false;
-  std::string message;
-};
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string last_line(const std::string& text) {
   std::istringstream in(text);
   std::string line, last;
@@ -293,13 +266,7 @@ std::string last_line(const std::string& text) {
 }
 
 pid_t spawn(const Run& run, const Sweep& s) {
-  std::vector<std::string> args{"iopfsim", "run", s.scenario, "--quiet", "--seed", std::to_string(run.seed),
-                                "--report", run.report};
-  if (s.checker) args.push_back("--checker");
-  for (const std::string& set : run.sets) {
-    args.push_back("--set");
-    args.push_back(set);
-  }
+  std::vector<std::string> args = run_args(run, s);
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -319,13 +286,6 @@ pid_t spawn(const Run& run, const Sweep& s) {
     _exit(127);
   }
   return pid;
-}
-
-std::string format_eta(double s) {
-  char b[32];
-  const long t = static_cast<long>(std::lround(s));
-  std::snprintf(b, sizeof b, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
-  return b;
 }
 
 double t_quantile_975(double df) {
@@ -376,16 +336,12 @@ bool resumable(const Run& run) {
   }
 }
 
-struct Prepared {
-  std::vector<size_t> todo;  // runs to start
-  size_t resumed = 0;
-  size_t invalid_points = 0;
-};
-
 // Checks each point in this process first (a bad point fails with its message, exit status
 // 2, without a child) and marks what --resume can keep.
-Prepared prepare(const Sweep& s, size_t n_points, std::vector<Run>* runs, bool resume) {
-  Prepared out;
+void prepare(Plan* plan, bool resume, bool keep_files) {
+  const Sweep& s = plan->sweep;
+  const size_t n_points = plan->points.size();
+  std::vector<Run>* runs = &plan->runs;
   std::map<size_t, std::string> invalid;
   for (size_t p = 0; p < n_points; ++p) {
     try {
@@ -394,7 +350,7 @@ Prepared prepare(const Sweep& s, size_t n_points, std::vector<Run>* runs, bool r
       invalid[p] = e.what();
     }
   }
-  out.invalid_points = invalid.size();
+  plan->invalid_points = invalid.size();
   std::error_code ec;
   for (size_t i = 0; i < runs->size(); ++i) {
     Run& run = (*runs)[i];
@@ -404,29 +360,15 @@ Prepared prepare(const Sweep& s, size_t n_points, std::vector<Run>* runs, bool r
     } else if (resume && resumable(run)) {
       run.status = 0;
       run.resumed = true;
-      ++out.resumed;
+      ++plan->resumed;
     } else {
-      fs::remove(run.meta, ec);
-      fs::remove(run.report, ec);
-      out.todo.push_back(i);
+      if (!keep_files) {
+        fs::remove(run.meta, ec);
+        fs::remove(run.report, ec);
+      }
+      plan->todo.push_back(i);
     }
   }
-  return out;
-}
-
-// A child ended: record its status, and its report's hash or its last message.
-void finish(Run* run, int wait_status) {
-  std::error_code ec;
-  run->status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + (WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0);
-  if (run->status == 0 && fs::exists(run->report)) {
-    json meta = {{"scenario_hash", run->hash}, {"seed", run->seed}, {"sets", run->sets}};
-    write_file_atomically(run->meta, meta.dump(1) + "\n");
-    fs::remove(run->log, ec);
-    return;
-  }
-  if (run->status == 0) run->status = 1;
-  run->message = last_line(read_text(run->log));
-  if (run->message.empty()) run->message = "no message (see " + run->log + ")";
 }
 
 // Runs todo, at most jobs at a time, each in its own process; a progress line on a terminal.
@@ -460,7 +402,7 @@ void run_local(const Sweep& s, std::vector<Run>* runs, const std::vector<size_t>
     Run& run = (*runs)[it->second];
     running.erase(it);
     ++done;
-    finish(&run, st);
+    finish_run(&run, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0));
     if (run.status != 0) ++failed;
     progress();
   }
@@ -569,26 +511,83 @@ size_t merge(const Sweep& s, const std::vector<std::vector<size_t>>& points, con
 
 }  // namespace
 
-int run_sweep(const SweepOptions& opt) {
-  const Sweep s = parse_sweep(opt.file);
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string format_eta(double s) {
+  char b[32];
+  const long t = static_cast<long>(std::lround(s));
+  std::snprintf(b, sizeof b, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+  return b;
+}
+
+
+void finish_run(Run* run, int exit_status) {
+  std::error_code ec;
+  run->status = exit_status;
+  if (run->status == 0 && fs::exists(run->report)) {
+    json meta = {{"scenario_hash", run->hash}, {"seed", run->seed}, {"sets", run->sets}};
+    write_file_atomically(run->meta, meta.dump(1) + "\n");
+    fs::remove(run->log, ec);
+    return;
+  }
+  if (run->status == 0) run->status = 1;
+  run->message = last_line(read_text(run->log));
+  if (run->message.empty()) run->message = "no message (see " + run->log + ")";
+}
+
+std::vector<std::string> run_args(const Run& run, const Sweep& s) {
+  std::vector<std::string> args{"iopfsim", "run", s.scenario, "--quiet", "--seed", std::to_string(run.seed),
+                                "--report", run.report};
+  if (s.checker) args.push_back("--checker");
+  for (const std::string& set : run.sets) {
+    args.push_back("--set");
+    args.push_back(set);
+  }
+  return args;
+}
+
+Plan plan_sweep(const std::string& file, const std::string& out_dir, bool resume, bool keep_files) {
+  Plan plan;
+  plan.sweep = parse_sweep(file);
+  const Sweep& s = plan.sweep;
   // The base must be a scenario; its bytes go into every run's hash.
   load_scenario(s.scenario);
   const std::string base_bytes = read_text(s.scenario);
-  const fs::path dir = opt.out_dir.empty() ? fs::path("sweep-" + s.name) : fs::path(opt.out_dir);
+  plan.dir = out_dir.empty() ? fs::path("sweep-" + s.name) : fs::path(out_dir);
   std::error_code ec;
-  fs::create_directories(dir / "points", ec);
-  if (ec) throw InputError(dir.string(), "", "cannot create the output directory: " + ec.message());
+  fs::create_directories(plan.dir / "points", ec);
+  if (ec) throw InputError(plan.dir.string(), "", "cannot create the output directory: " + ec.message());
+  plan.points = make_points(s);
+  plan.runs = plan_runs(s, plan.points, base_bytes, plan.dir);
+  prepare(&plan, resume, keep_files);
+  return plan;
+}
 
-  const auto points = make_points(s);
-  std::vector<Run> runs = plan_runs(s, points, base_bytes, dir);
-  const Prepared prep = prepare(s, points.size(), &runs, opt.resume);
-  run_local(s, &runs, prep.todo, opt.jobs);
-  const size_t nfailed = merge(s, points, runs, dir);
-  std::cerr << "iopfsim sweep " << s.name << ": " << runs.size() << " runs (" << points.size() << " points x "
-            << s.replicas << " replicas): " << prep.todo.size() << " run, " << prep.resumed << " resumed, " << nfailed
-            << " failed; results in " << dir.string() << "\n";
+int merge_sweep(const Plan& plan) {
+  const Sweep& s = plan.sweep;
+  const size_t nfailed = merge(s, plan.points, plan.runs, plan.dir);
+  std::cerr << "iopfsim sweep " << s.name << ": " << plan.runs.size() << " runs (" << plan.points.size()
+            << " points x " << s.replicas << " replicas): " << plan.todo.size() << " run, " << plan.resumed
+            << " resumed, " << nfailed << " failed; results in " << plan.dir.string() << "\n";
   if (nfailed == 0) return 0;
-  return prep.invalid_points == points.size() ? 2 : 1;
+  return plan.invalid_points == plan.points.size() ? 2 : 1;
+}
+
+}  // namespace iopf::sweep
+
+namespace iopf {
+
+int run_sweep(const SweepOptions& opt) {
+  if (!opt.merge_dir.empty()) return merge_slurm_sweep(opt.merge_dir);
+  sweep::Plan plan = sweep::plan_sweep(opt.file, opt.out_dir, opt.resume);
+  if (opt.backend == "slurm") return submit_slurm_sweep(&plan, opt);
+  sweep::run_local(plan.sweep, &plan.runs, plan.todo, opt.jobs);
+  return sweep::merge_sweep(plan);
 }
 
 }  // namespace iopf

@@ -29,10 +29,11 @@ inline std::string temp_path(const std::string& stem) {
 }
 
 // args are passed through the shell: quote what needs it. dir: working directory, or "".
-inline CmdResult run_iopfsim_in(const std::string& dir, const std::string& args) {
+// env: "VAR=value " words put before the command, or "".
+inline CmdResult run_iopfsim_in(const std::string& dir, const std::string& args, const std::string& env = "") {
   const std::string out = temp_path("stdout"), err = temp_path("stderr");
   const std::string cd = dir.empty() ? "" : "cd '" + dir + "' && ";
-  const std::string cmd = cd + std::string(IOPFSIM_BIN) + " " + args + " >" + out + " 2>" + err;
+  const std::string cmd = cd + env + std::string(IOPFSIM_BIN) + " " + args + " >" + out + " 2>" + err;
   const int rc = std::system(cmd.c_str());
   CmdResult r;
   r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;

@@ -97,6 +97,32 @@ class Plots(unittest.TestCase):
         self.assertEqual(sorted((g["by"], float(g["x"]), float(g["mean"]), float(g["ci95_low"]), float(g["ci95_high"]))
                                 for g in got), want)
 
+    def test_sweep_marks_failed_points_and_draws_the_bound(self):
+        # A point whose every replica failed (replicas 0, metrics empty) is marked, not plotted.
+        summary = rows(os.path.join(self.sweep, "summary.csv"))
+        metric = "nic0/rx/dma.latency_ns.p99"
+        for k in summary[0]:
+            if ":" in k:
+                summary[0][k] = ""
+        summary[0]["replicas"] = "0"
+        path = os.path.join(self.dir, "failed-summary.csv")
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(summary[0].keys()), lineterminator="\n")
+            w.writeheader()
+            w.writerows(summary)
+        prefix = os.path.join(self.dir, "failed")
+        run([PY, os.path.join(SOURCE, "analysis", "plot_sweep.py"), path, "--x", "resident", "--y", metric,
+             "--by", "rate", "--hline", "12345", "--hline-label", "my bound", "--out", prefix])
+        self.check_images(prefix)
+        with open(prefix + ".svg") as f:
+            svg = f.read()
+        self.assertIn("every replica failed", svg)
+        self.assertIn(f"rate = {summary[0]['rate']}: failed", svg)
+        self.assertIn("my bound (12345)", svg)
+        got = rows(prefix + ".csv")
+        self.assertEqual(len(got), 3)
+        self.assertNotIn((summary[0]["rate"], summary[0]["resident"]), [(g["by"], g["x"]) for g in got])
+
     def test_sweep_bad_metric_and_unfixed_axis(self):
         script = os.path.join(SOURCE, "analysis", "plot_sweep.py")
         summary = os.path.join(self.sweep, "summary.csv")

@@ -1,0 +1,80 @@
+// Whole scenario runs of the built iopfsim binary, timed from outside: each iteration is one
+// `iopfsim run SCENARIO --quiet --report FILE` in a child process (fork/exec: SimGrid's engine
+// is one per process), wall time measured around it (manual time), so start-up, platform
+// building, the simulation and the report are all included. Counters, from the run's report:
+//   dma_per_wall_s     sim.dmas / measured wall seconds of the whole process
+//   events_per_wall_s  sim.events (SimGrid events) / measured wall seconds
+//   sim_wall_s         sim.wall_s: the report's own wall time of the simulation loop alone
+// Not a test (ctest does not run it); run it as
+//   ./build/bench/bench_whole_run --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+// Runs argv to its end with stdout and stderr to /dev/null; returns its exit status.
+int run_child(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    if (!std::freopen("/dev/null", "w", stdout) || !std::freopen("/dev/null", "w", stderr)) _exit(126);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+void BM_WholeRun(benchmark::State& state, const std::string& scenario) {
+  const std::string report = "/tmp/iopfsim-bench-" + std::to_string(getpid()) + ".json";
+  const std::string file = std::string(IOPFSIM_SOURCE_DIR) + "/scenarios/" + scenario;
+  double wall_s = 0, dmas = 0, events = 0, sim_wall_s = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const int rc = run_child({IOPFSIM_BIN, "run", file, "--quiet", "--report", report});
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (rc != 0) {
+      state.SkipWithError(("iopfsim run " + scenario + " exited with " + std::to_string(rc)).c_str());
+      break;
+    }
+    state.SetIterationTime(s);
+    const nlohmann::json r = nlohmann::json::parse(std::ifstream(report));
+    wall_s += s;
+    dmas += r["sim"]["dmas"].get<double>();
+    events += r["sim"]["events"].get<double>();
+    sim_wall_s += r["sim"]["wall_s"].get<double>();
+  }
+  std::remove(report.c_str());
+  if (wall_s <= 0) return;
+  state.counters["dma_per_wall_s"] = dmas / wall_s;
+  state.counters["events_per_wall_s"] = events / wall_s;
+  state.counters["sim_wall_s"] = benchmark::Counter(sim_wall_s, benchmark::Counter::kAvgIterations);
+}
+
+}  // namespace
+
+// One second or more per run: a few iterations are enough (chosen), repetitions give the spread.
+BENCHMARK_CAPTURE(BM_WholeRun, nic_hits, std::string("nic-hits.json"))
+    ->UseManualTime()->Iterations(2)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_WholeRun, quickstart, std::string("quickstart.json"))
+    ->UseManualTime()->Iterations(2)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_WholeRun, sva_accelerator, std::string("sva-accelerator.json"))
+    ->UseManualTime()->Iterations(2)->Unit(benchmark::kMillisecond);
+
+BENCHMARK_MAIN();
