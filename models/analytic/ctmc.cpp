@@ -59,4 +59,19 @@ Eigen::VectorXd dtmc_stationary(const Eigen::SparseMatrix<double>& p) {
   return ctmc_stationary(Eigen::SparseMatrix<double>(p - eye));
 }
 
+Eigen::VectorXd dtmc_stationary_iterative(const Eigen::SparseMatrix<double>& p, double tol, int max_iterations) {
+  const Eigen::Index n = p.rows();
+  if (n == 0 || p.cols() != n) throw std::invalid_argument("dtmc: transition matrix must be square and non-empty");
+  const Eigen::SparseMatrix<double> pt = p.transpose();
+  Eigen::VectorXd x = Eigen::VectorXd::Constant(n, 1.0 / static_cast<double>(n));
+  for (int it = 0; it < max_iterations; ++it) {
+    Eigen::VectorXd y = pt * x;
+    y /= y.sum();
+    const double change = (y - x).lpNorm<1>();
+    x.swap(y);
+    if (change < tol) return checked(x);
+  }
+  throw std::runtime_error("dtmc: power iteration did not converge");
+}
+
 }  // namespace iopf::analytic
