@@ -2,6 +2,7 @@
 // exact LRU chain against the uniform result, King's product form and Che's approximation,
 // and the project's own cache (Tlb, fully associative LRU) against the predictions.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +12,7 @@
 
 #include "models/analytic/lru.hpp"
 #include "models/analytic/mmck.hpp"
+#include "models/analytic/prediction.hpp"
 #include "models/cache/tlb.hpp"
 #include "models/common/rng.hpp"
 
@@ -205,4 +207,31 @@ TEST(Lru, TlbMatchesTheExactChainUnderZipf) {
     const double sim = tlb_hit_rate(c, p, 1'000'000, 100 + c);
     EXPECT_NEAR(sim / lru_hit_rate_exact(p, c), 1.0, 0.01) << "C " << c << ": " << sim;
   }
+}
+
+TEST(Prediction, PrqIsTheMmckSolution) {
+  // 4 handlers, 64 entries, 500k requests/s of 10 us each: load 5 handlers, overloaded.
+  const PrqPrediction p = predict_prq({4, 64, 5e5, 10000});
+  EXPECT_EQ(p.servers, 4u);
+  EXPECT_DOUBLE_EQ(p.offered_load, 5.0);
+  const MmckResult want = solve_mmck(5e5, 1e5, 4, 64);
+  EXPECT_DOUBLE_EQ(p.mmck.blocking_probability, want.blocking_probability);
+  EXPECT_NEAR(p.mmck.throughput_per_s, 4e5, 1e3);  // saturated: c mu, less a little idle time
+  const nlohmann::json j = p.to_json();
+  EXPECT_EQ(j["model"], "M/M/c/K");
+  EXPECT_EQ(j["capacity"], 64);
+  EXPECT_DOUBLE_EQ(j["mean_response_ns"].get<double>(), want.mean_response_ns);
+  EXPECT_NE(p.describe().find("M/M/4/64"), std::string::npos);
+  // More threads than entries: only K can be in service.
+  EXPECT_EQ(predict_prq({16, 8, 1e5, 1000}).servers, 8u);
+  EXPECT_THROW(predict_prq({1, 1, 0, 1000}), std::invalid_argument);
+  EXPECT_THROW(predict_prq({0, 1, 1, 1000}), std::invalid_argument);
+}
+
+TEST(Prediction, IotlbUniform) {
+  const LruPrediction p = predict_lru_uniform(512, 16384);
+  EXPECT_DOUBLE_EQ(p.hit_rate, 512.0 / 16384);
+  EXPECT_NEAR(p.che_hit_rate, p.hit_rate, 1e-12);
+  EXPECT_EQ(p.to_json()["pages"], 16384);
+  EXPECT_EQ(predict_lru_uniform(64, 32).hit_rate, 1.0);
 }
