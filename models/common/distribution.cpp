@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -39,6 +40,7 @@ std::string fmt_ns(double ns) { return units::format_ns(round_ns(ns)); }
 Distribution Distribution::constant(uint64_t value_ns) {
   Distribution d;
   d.kind_ = DistKind::kConstant;
+  d.value_ns_ = value_ns;
   d.a_ = static_cast<double>(value_ns);
   return d;
 }
@@ -85,7 +87,7 @@ Distribution Distribution::empirical(std::vector<uint64_t> samples_ns, std::stri
 
 uint64_t Distribution::sample_ns(Rng& rng) const {
   switch (kind_) {
-    case DistKind::kConstant: return static_cast<uint64_t>(a_);
+    case DistKind::kConstant: return value_ns_;
     case DistKind::kExponential: return round_ns(-a_ * std::log(1.0 - rng.unit()));
     case DistKind::kLognormal: return round_ns(std::exp(mu_ + sigma_ * std_normal(rng)));
     case DistKind::kEmpirical: return (*samples_)[rng.below(samples_->size())];
@@ -109,7 +111,7 @@ std::string Distribution::describe() const {
   std::ostringstream os;
   os.precision(6);
   switch (kind_) {
-    case DistKind::kConstant: os << "constant " << fmt_ns(a_); break;
+    case DistKind::kConstant: os << "constant " << units::format_ns(value_ns_); break;
     case DistKind::kExponential: os << "exponential mean " << fmt_ns(a_); break;
     case DistKind::kLognormal:
       os << "lognormal mu " << mu_ << " sigma " << sigma_ << " (mean " << fmt_ns(a_) << ", p99 " << fmt_ns(p99_ns())

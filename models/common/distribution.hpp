@@ -64,6 +64,7 @@ class Distribution {
 
  private:
   DistKind kind_ = DistKind::kConstant;
+  uint64_t value_ns_ = 0;  // constant
   double a_ = 0;      // constant: value; exponential: mean; empirical: mean of samples
   double mu_ = 0;
   double sigma_ = 0;
