@@ -105,7 +105,7 @@ TEST(Distribution, EmpiricalDrawsEachSampleEquallyOften) {
     ++count[s == 1000 ? 0 : s == 2000 ? 1 : 2];
   }
   for (int c : count) EXPECT_NEAR(c / double(kN), 1.0 / 3, 0.003);  // 6.5 standard errors
-  EXPECT_EQ(d.describe(), "empirical 3 samples from samples.csv (mean 3333ns)");
+  EXPECT_EQ(d.describe(), "empirical 3 samples from samples.csv (mean 3.333us)");
 }
 
 TEST(Distribution, SameSeedSameSamplesBitForBit) {
