@@ -46,7 +46,7 @@ uint64_t parse_seed(const std::string& text) {
   if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos)
     throw UsageError(expected);
   const unsigned long long v = std::stoull(text);  // at most 20 digits: fits or throws out_of_range
-  if (static_cast<double>(v) > max) throw UsageError(expected);
+  if (v > static_cast<unsigned long long>(max)) throw UsageError(expected);
   return v;
 }
 
