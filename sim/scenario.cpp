@@ -590,7 +590,7 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
     if (!is_pow2(inv.range_bytes)) r.fail("range_size", "expected a power of two, found " + std::to_string(inv.range_bytes));
     if (inv.region_base % inv.range_bytes || inv.region_bytes % inv.range_bytes || inv.region_bytes == 0)
       r.fail("region_size", "expected a region that is a non-zero multiple of range_size and aligned to it");
-    if (inv.region_base + inv.region_bytes > d.memory_bytes)
+    if (inv.region_base + inv.region_bytes > d.memory_bytes || inv.region_base + inv.region_bytes < inv.region_base)
       r.fail("region_size", "expected the region to lie inside domain \"" + d.name + "\" memory");
     inv.pasid = u32(r.integer("pasid"));
     inv.start_ns = r.ns("start");

@@ -226,4 +226,16 @@ TEST(RobustInput, SetValues) {
   EXPECT_EQ(ok.status, 0) << ok.err;
 }
 
+// Found by the fuzz target's invariant check: a region whose end wraps past 2^64 was taken
+// as lying inside the domain.
+TEST(RobustInput, InvalidationRegionThatWrapsIsRefused) {
+  TempDir d;
+  const std::string f = d.write("s.json", kBase);
+  const CmdResult r = run_iopfsim(
+      "run " + f + " --quiet --set '/invalidations=[{\"name\": \"i\", \"domain\": \"vm\", \"kind\": \"page\", "
+      "\"action\": \"zap\", \"rate\": \"1Mpps\", \"region_base\": 9223372036854775808, "
+      "\"region_size\": 9223372036854775808}]'");
+  expect_refused(r, {f + ": at /invalidations/0/region_size: expected the region to lie inside domain \"vm\""});
+}
+
 }  // namespace
