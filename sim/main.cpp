@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -45,8 +46,9 @@ uint64_t parse_seed(const std::string& text) {
                                text + "\"";
   if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos)
     throw UsageError(expected);
-  const unsigned long long v = std::stoull(text);  // at most 20 digits: fits or throws out_of_range
-  if (v > static_cast<unsigned long long>(max)) throw UsageError(expected);
+  errno = 0;
+  const unsigned long long v = std::strtoull(text.c_str(), nullptr, 10);
+  if (errno == ERANGE || v > static_cast<unsigned long long>(max)) throw UsageError(expected);
   return v;
 }
 
@@ -79,7 +81,7 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   std::vector<char> name(tmpl.begin(), tmpl.end());
   name.push_back('\0');
   const int fd = ::mkstemp(name.data());
-  if (fd < 0) throw UsageError("--report " + path + ": " + std::string("cannot create a temporary file: ") + std::strerror(errno));
+  if (fd < 0) throw UsageError("--report " + path + ": cannot create a temporary file: " + std::strerror(errno));
   const std::string tmp(name.data());
   auto fail = [&](const char* what) {
     const int err = errno;
@@ -94,17 +96,19 @@ void write_file_atomically(const std::string& path, const std::string& text) {
     if (n <= 0) fail("writing the report failed");
     done += static_cast<size_t>(n);
   }
-  if (::fchmod(fd, 0644) != 0) fail("setting the report's permissions failed");  // mkstemp makes it 0600
+  const mode_t mask = ::umask(0);  // mkstemp makes the file 0600; a report is 0666 less the umask
+  ::umask(mask);
+  if (::fchmod(fd, 0666 & ~mask) != 0) fail("setting the report's permissions failed");
   if (::fsync(fd) != 0) fail("writing the report failed");
   if (::close(fd) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
-    throw UsageError("--report " + path + ": " + std::string("writing the report failed: ") + std::strerror(err));
+    throw UsageError("--report " + path + ": writing the report failed: " + std::strerror(err) + " (nothing written)");
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
-    throw UsageError("--report " + path + ": " + std::string("renaming the report into place failed: ") + std::strerror(err));
+    throw UsageError("--report " + path + ": renaming the report into place failed: " + std::strerror(err) + " (nothing written)");
   }
 }
 
