@@ -249,13 +249,15 @@ class ScanSax : public json::json_sax_t {
     f_->pointer = pointer();
     if (ex.id == 406) {  // out_of_range.406: a number beyond a double
       f_->kind = JsonFailure::kOverflow;
-      f_->what = "expected a number that fits in a double, found " + token;
+      f_->what = "expected a number that fits in a double, found " +
+                 (token.size() > 60 ? token.substr(0, 57) + "..." : token);
     } else {
       f_->kind = JsonFailure::kSyntax;
       std::string w = ex.what();
       const std::string tag = "parse error ";  // drop "[json.exception.parse_error.101] parse error "
       const size_t at = w.find(tag);
       if (at != std::string::npos) w = w.substr(at + tag.size());
+      if (w.size() > 300) w = w.substr(0, 297) + "...";  // "last read: ..." may quote a long token
       f_->what = "not valid JSON: " + w;
     }
     return false;
@@ -360,7 +362,8 @@ std::string read_scenario_file(const std::string& path) {
 json parse_scenario_json(const std::string& text, const std::string& file) {
   json doc;
   const JsonFailure f = parse_bounded(text, &doc);
-  if (f.kind != JsonFailure::kNone) throw InputError(file, f.pointer, f.what);
+  if (f.kind != JsonFailure::kNone)
+    throw InputError(file, f.pointer.size() > 400 ? f.pointer.substr(0, 397) + "..." : f.pointer, f.what);
   return doc;
 }
 

@@ -93,6 +93,11 @@ TEST(RobustInput, NumberBeyondADoubleNamesFileAndPointer) {
                  {f + ": at /devices/0/paths/0/workload/rate:", "expected a number that fits in a double, found 1e400"});
   const std::string g = d.write("seed.json", std::string(kBase).insert(1, "\"seed\": -1e999, "));
   expect_refused(run_iopfsim("validate " + g), {g + ": at /seed:", "found -1e999"});
+  // A number of a million digits: refused, and quoted short.
+  const std::string h = d.write("long.json", std::string(kBase).insert(1, "\"seed\": 1" + std::string(1000000, '0') + ", "));
+  const CmdResult r = run_iopfsim("validate " + h);
+  expect_refused(r, {h + ": at /seed:", "expected a number that fits in a double, found 1000"});
+  EXPECT_LT(r.err.size(), 400u) << r.err.size();
 }
 
 TEST(RobustInput, NotJsonNamesFileAndWhere) {
