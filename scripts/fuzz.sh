@@ -5,7 +5,8 @@
 #   scripts/fuzz.sh [--seconds N | --runs N] [--target fuzz_scenario|fuzz_set]... \
 #                   [--build-dir DIR] [--no-install]
 #
-# Defaults: 30 seconds per target, both targets, build dir build-fuzz. Installs clang and
+# --runs N is libFuzzer -runs (executions, the corpus replay included). Defaults: 30 seconds
+# per target, both targets, build dir build-fuzz. Installs clang and
 # libFuzzer (Debian: clang, libclang-rt-dev) when missing, unless --no-install, in which case
 # it exits 77 ("skipped", for ctest) when they are missing. Seeds: scenarios/*.json and
 # fuzz/seeds/<target>/; the growing corpus is DIR/corpus/<target>; a crash, hang or leak is
@@ -21,7 +22,7 @@ while [ $# -gt 0 ]; do
     --target) targets+=("$2"); shift 2 ;;
     --build-dir) build=$2; shift 2 ;;
     --no-install) install=0; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "fuzz.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
