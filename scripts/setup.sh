@@ -5,7 +5,8 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config
       libsimgrid-dev libeigen3-dev libcli11-dev nlohmann-json3-dev
       libbenchmark-dev libgtest-dev googletest libboost-dev
-      python3 python3-matplotlib python3-pandas python3-numpy)
+      python3 python3-matplotlib python3-pandas python3-numpy
+      clang libclang-rt-dev)  # clang and libFuzzer: the fuzz targets (scripts/fuzz.sh, ctest fuzz_short)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

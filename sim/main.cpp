@@ -3,7 +3,15 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -22,6 +30,7 @@
 #include "sim/scenario.hpp"
 #include "sim/sweep.hpp"
 #include "sim/system.hpp"
+#include "models/common/units.hpp"
 
 #ifndef IOPFSIM_VERSION
 #define IOPFSIM_VERSION "0.0.0"
@@ -29,31 +38,126 @@
 
 namespace {
 
-int cmd_run(const std::string& file, const std::string& report_path, const std::vector<std::string>& sets,
-            const std::optional<uint64_t>& seed, bool checker, bool quiet) {
+// A command-line value that makes no sense (exit status 2, like bad input).
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// --seed: digits only, inside the scenario's own seed range (so --seed N and "seed": N agree).
+uint64_t parse_seed(const std::string& text) {
+  double max = 0;
+  for (const iopf::ParamTable* t : iopf::all_param_tables())
+    if (std::string(t->object) == "scenario")
+      for (const iopf::ParamSpec& s : t->specs)
+        if (std::string(s.name) == "seed") max = s.max;
+  const std::string expected = "--seed: expected an integer in [0, " + iopf::units::format_exact(max) + "], found \"" +
+                               text + "\"";
+  if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos)
+    throw UsageError(expected);
+  errno = 0;
+  const unsigned long long v = std::strtoull(text.c_str(), nullptr, 10);
+  if (errno == ERANGE || v > static_cast<unsigned long long>(max)) throw UsageError(expected);
+  return v;
+}
+
+// Where the report goes. Checked before the run, so a run is never wasted on a report that
+// cannot be written, and a scenario is never overwritten by its own report.
+void check_report_path(const std::string& report, const std::string& scenario) {
+  namespace fs = std::filesystem;
+  if (report.empty()) throw UsageError("--report: expected a file path, found \"\"");
+  std::error_code ec;
+  const fs::path p(report);
+  const fs::file_status st = fs::status(p, ec);
+  if (fs::is_directory(st)) throw UsageError("--report " + report + ": expected a file path, found a directory");
+  if (fs::exists(st)) {
+    if (!fs::is_regular_file(st))
+      throw UsageError("--report " + report + ": expected a regular file (it is replaced whole), found another kind of file");
+    if (fs::equivalent(p, fs::path(scenario), ec))
+      throw UsageError("--report " + report + ": expected a file other than the scenario it reports on");
+  }
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  if (!fs::is_directory(fs::status(dir, ec)))
+    throw UsageError("--report " + report + ": expected an existing directory " + dir.string() + " to hold it");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    throw UsageError("--report " + report + ": cannot create files in " + dir.string() + ": " + std::strerror(errno));
+}
+
+// Written whole or not at all: to a temporary file in the same directory, then renamed over
+// the target. A failure (disk full, file size limit, I/O error) leaves nothing behind.
+void write_report(const std::string& path, const std::string& text) {
+  std::string tmpl = path + ".tmp.XXXXXX";
+  std::vector<char> name(tmpl.begin(), tmpl.end());
+  name.push_back('\0');
+  const int fd = ::mkstemp(name.data());
+  if (fd < 0) throw UsageError("--report " + path + ": cannot create a temporary file: " + std::strerror(errno));
+  const std::string tmp(name.data());
+  auto fail = [&](const char* what) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw UsageError("--report " + path + ": " + std::string(what) + ": " + std::strerror(err) + " (nothing written)");
+  };
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("writing the report failed");
+    done += static_cast<size_t>(n);
+  }
+  const mode_t mask = ::umask(0);  // mkstemp makes the file 0600; a report is 0666 less the umask
+  ::umask(mask);
+  if (::fchmod(fd, 0666 & ~mask) != 0) fail("setting the report's permissions failed");
+  if (::fsync(fd) != 0) fail("writing the report failed");
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw UsageError("--report " + path + ": writing the report failed: " + std::strerror(err) + " (nothing written)");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw UsageError("--report " + path + ": renaming the report into place failed: " + std::strerror(err) + " (nothing written)");
+  }
+}
+
+int cmd_run(const std::string& file, const std::optional<std::string>& report_path, const std::vector<std::string>& sets,
+            const std::optional<std::string>& seed_text, bool checker, bool quiet) {
+  const std::optional<uint64_t> seed = seed_text ? std::optional<uint64_t>(parse_seed(*seed_text)) : std::nullopt;
+  if (report_path) check_report_path(*report_path, file);
   iopf::Scenario sc = iopf::load_scenario(file, sets);
   if (seed) sc.seed = *seed;
   if (checker) sc.engine.checker = true;
   iopf::System sys(sc);
+#ifdef IOPFSIM_SANITIZE
+  // SimGrid's raw contexts switch stacks behind ASan's back (false positives): use threads.
+  const iopf::EngineStats st = iopf::run_engine(sys, {"--cfg=contexts/factory:thread"});
+#else
   const iopf::EngineStats st = iopf::run_engine(sys);
+#endif
   const nlohmann::json report = iopf::make_report(sys, st);
-  if (!report_path.empty()) {
-    // Written whole or not at all: a failed run leaves no report that looks like a result.
-    const std::string tmp = report_path + ".tmp";
-    {
-      std::ofstream out(tmp);
-      if (!out) throw iopf::InputError(report_path, "", "cannot open the report file for writing");
-      out << report.dump(2) << "\n";
-      if (!out) throw std::runtime_error("writing " + tmp + " failed");
-    }
-    if (std::rename(tmp.c_str(), report_path.c_str()) != 0) throw std::runtime_error("renaming " + tmp + " failed");
-  }
+  if (report_path) write_report(*report_path, report.dump(2) + "\n");
   if (!quiet) std::cout << iopf::format_summary(report);
   const nlohmann::json& checks = report["checks"];
   const bool ok = checks["conservation_ok"].get<bool>() &&
                   (!checks.contains("stale_translation_uses") || checks["stale_translation_uses"].get<uint64_t>() == 0);
   if (!ok) std::cerr << "iopfsim: a correctness check failed (see checks in the report)\n";
   return ok ? 0 : 1;
+}
+
+// Checks every file, reports each one's result, and fails if any failed.
+int cmd_validate(const std::vector<std::string>& files) {
+  int rc = 0;
+  for (const std::string& f : files) {
+    try {
+      iopf::load_scenario(f);
+      std::cout << f << ": ok\n";
+    } catch (const iopf::InputError& e) {
+      std::cerr << "iopfsim: error: " << e.what() << "\n";
+      rc = 2;
+    }
+  }
+  if (rc != 0 && files.size() > 1) std::cerr << "iopfsim: some scenario files are not valid\n";
+  return rc;
 }
 
 // A subcommand and what it does once the command line is parsed.
@@ -64,8 +168,8 @@ struct Command {
 
 // Every option value, kept alive for the actions.
 struct Options {
-  std::string run_file, report_path;
-  std::optional<uint64_t> seed;
+  std::string run_file;
+  std::optional<std::string> report_path, seed;
   std::vector<std::string> sets;
   bool checker = false, quiet = false;
   std::vector<std::string> validate_files;
@@ -78,8 +182,7 @@ void add_run_commands(CLI::App& app, Options& o, std::vector<Command>* cmds) {
   CLI::App* run = app.add_subcommand("run", "run one scenario, print a summary, optionally write the JSON report");
   run->add_option("scenario", o.run_file, "scenario JSON file")->required();
   run->add_option("--report", o.report_path, "write the JSON report to this file");
-  run->add_option("--seed", o.seed, "seed of every random stream (overrides the scenario's)")
-      ->check(CLI::NonNegativeNumber);
+  run->add_option("--seed", o.seed, "seed of every random stream (overrides the scenario's)");
   run->add_option("--set", o.sets, "override a scenario value: /json/pointer=value (repeatable)");
   run->add_flag("--checker", o.checker, "turn on the correctness checker (engine.checker)");
   run->add_flag("--quiet", o.quiet, "print no summary");
@@ -87,13 +190,7 @@ void add_run_commands(CLI::App& app, Options& o, std::vector<Command>* cmds) {
 
   CLI::App* validate = app.add_subcommand("validate", "check scenario files without running them");
   validate->add_option("scenarios", o.validate_files, "scenario JSON files")->required();
-  cmds->push_back({validate, [&o] {
-                     for (const std::string& f : o.validate_files) {
-                       iopf::load_scenario(f);
-                       std::cout << f << ": ok\n";
-                     }
-                     return 0;
-                   }});
+  cmds->push_back({validate, [&o] { return cmd_validate(o.validate_files); }});
 
 }
 
@@ -193,6 +290,9 @@ int main(int argc, char** argv) {
     for (const Command& c : cmds)
       if (*c.app) return c.action();
   } catch (const iopf::InputError& e) {
+    std::cerr << "iopfsim: error: " << e.what() << "\n";
+    return 2;
+  } catch (const UsageError& e) {
     std::cerr << "iopfsim: error: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {

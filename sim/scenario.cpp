@@ -536,7 +536,7 @@ InvalidationSpec read_invalidation(const Scenario& sc, const json& obj, const st
   if (!is_pow2(inv.range_bytes)) r.fail("range_size", "expected a power of two, found " + std::to_string(inv.range_bytes));
   if (inv.region_base % inv.range_bytes || inv.region_bytes % inv.range_bytes || inv.region_bytes == 0)
     r.fail("region_size", "expected a region that is a non-zero multiple of range_size and aligned to it");
-  if (inv.region_base + inv.region_bytes > d.memory_bytes)
+  if (inv.region_base + inv.region_bytes > d.memory_bytes || inv.region_base + inv.region_bytes < inv.region_base)
     r.fail("region_size", "expected the region to lie inside domain \"" + d.name + "\" memory");
   inv.pasid = u32(r.integer("pasid"));
   inv.start_ns = r.ns("start");
@@ -650,62 +650,9 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
   return sc;
 }
 
-namespace {
-std::vector<std::string> split_pointer(const std::string& ptr) {
-  std::vector<std::string> tokens;
-  json::json_pointer jp(ptr);
-  while (!jp.empty()) {
-    tokens.insert(tokens.begin(), jp.back());
-    jp.pop_back();
-  }
-  return tokens;
-}
-}  // namespace
-
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path, "", "cannot open the file for reading");
-  json doc;
-  try {
-    doc = json::parse(in, nullptr, true, /*ignore_comments=*/false);
-  } catch (const json::parse_error& e) {
-    throw InputError(path, "", std::string("not valid JSON: ") + e.what());
-  }
-  for (const std::string& o : overrides) {
-    const size_t eq = o.find('=');
-    if (eq == std::string::npos || o.empty() || o[0] != '/')
-      throw InputError(path, o, "--set expects /json/pointer=value, found \"" + o + "\"");
-    const std::string ptr = o.substr(0, eq);
-    const std::string text = o.substr(eq + 1);
-    json value;
-    try {
-      value = json::parse(text);
-    } catch (const json::parse_error&) {
-      value = text;  // "2Mpps", "4KiB": unit strings are JSON strings
-    }
-    json::json_pointer jp;
-    try {
-      jp = json::json_pointer(ptr);
-    } catch (const json::exception& e) {
-      throw InputError(path, ptr, std::string("--set: not a valid JSON pointer: ") + e.what());
-    }
-    // Missing objects on the way are created (/engine/quantum=5us with no engine block); an
-    // array element must already exist, and nothing on the way may be a string or number.
-    json::json_pointer at;
-    for (const std::string& token : split_pointer(ptr)) {
-      if (doc.contains(at) && !doc[at].is_object() && !doc[at].is_array())
-        throw InputError(path, ptr, "--set: expected an object or array at " + at.to_string() + ", found " +
-                                        describe_json(doc[at]));
-      if (doc.contains(at) && doc[at].is_array() && !doc.contains(at / token))
-        throw InputError(path, ptr, "--set: expected an existing array element at " + (at / token).to_string());
-      at /= token;
-    }
-    try {
-      doc[jp] = value;
-    } catch (const json::exception& e) {
-      throw InputError(path, ptr, std::string("--set: cannot set this pointer: ") + e.what());
-    }
-  }
+  json doc = parse_scenario_json(read_scenario_file(path), path);
+  for (const std::string& o : overrides) apply_override(doc, path, o);
   return parse_scenario(doc, path);
 }
 

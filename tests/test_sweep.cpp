@@ -211,20 +211,19 @@ TEST_F(Sweep, FailedPointIsListedAndOthersRun) {
 }
 
 TEST_F(Sweep, ChildFailureIsListedWithItsStatusAndMessage) {
-  // A directory where p0000-r0's report goes: that child cannot rename its report into place
-  // and exits 1 (internal failure) after a valid simulation; the other point still runs.
-  fs::create_directories(dir_ + "/c/points/p0000-r0.json/keep");
+  // Point 0 is valid input whose simulation fails inside (an injected actor exception): its
+  // child exits 1 after the check in this process passed; the other point still runs.
   const json sw = json::parse(R"({"schema": "iopfsim.sweep/1", "name": "c",
-    "axes": [{"name": "rate", "pointer": "/devices/0/paths/0/workload/rate", "values": ["500kpps", "1Mpps"]}]})");
+    "axes": [{"name": "inject", "pointer": "/engine/inject", "values": ["actor_exception", "none"]}]})");
   const CmdResult r = run_iopfsim("sweep " + write_sweep(sw, "child") + " -j 2 --out " + dir_ + "/c");
   EXPECT_EQ(r.status, 1) << r.err;
-  EXPECT_NE(r.err.find("run p0000-r0 (500kpps"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("run p0000-r0 (actor_exception"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("exit status 1: iopfsim: internal error"), std::string::npos) << r.err;
   const Csv failed = read_csv(dir_ + "/c/failed.csv");
   ASSERT_EQ(failed.rows.size(), 1u);
   EXPECT_EQ(failed.at(0, "point"), "0");
   EXPECT_EQ(failed.at(0, "exit_status"), "1");
-  EXPECT_NE(failed.at(0, "message").find("renaming"), std::string::npos) << failed.at(0, "message");
+  EXPECT_NE(failed.at(0, "message").find("injected failure"), std::string::npos) << failed.at(0, "message");
   const Csv pts = read_csv(dir_ + "/c/points.csv");
   ASSERT_EQ(pts.rows.size(), 2u);
   EXPECT_EQ(pts.at(1, "exit_status"), "0");

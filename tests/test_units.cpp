@@ -52,3 +52,14 @@ TEST(Units, Format) {
   EXPECT_EQ(format_ns(1080347139), "1.08s");
   EXPECT_EQ(format_ns(999), "999ns");
 }
+
+TEST(Units, FormatExact) {
+  EXPECT_EQ(format_exact(1048576), "1048576");
+  EXPECT_EQ(format_exact(9.2e18), "9200000000000000000");
+  EXPECT_EQ(format_exact(1.8e19), "18000000000000000000");
+  EXPECT_EQ(format_exact(-1), "-1");
+  EXPECT_EQ(format_exact(0.001), "0.001");
+  EXPECT_EQ(format_exact(2.5), "2.5");
+  EXPECT_EQ(format_exact(1e15), "1000000000000000");
+  EXPECT_EQ(format_exact(1e23), "99999999999999991611392");  // the double nearest 1e23, in full
+}

@@ -2,7 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <fstream>
+#include <cstdint>
 #include <optional>
 #include <type_traits>
 #include <sstream>
@@ -63,7 +69,8 @@ std::string describe_param_tables() {
 }
 
 std::string describe_json(const json& j) {
-  std::string d = j.dump();
+  if (j.is_number_float()) return "number " + units::format_exact(j.get<double>());
+  std::string d = j.dump(-1, ' ', false, json::error_handler_t::replace);
   if (d.size() > 60) d = d.substr(0, 57) + "...";
   switch (j.type()) {
     case json::value_t::null: return "null";
@@ -118,12 +125,10 @@ const json& ObjReader::value(const ParamSpec& s, json* holder) const {
   return *holder;
 }
 
-void ObjReader::check_range(const ParamSpec& s, double v) const {
-  if (s.min <= s.max && (v < s.min || v > s.max)) {
-    std::ostringstream os;
-    os << "expected a value in [" << s.min << ", " << s.max << "], found " << v;
-    fail(s.name, os.str());
-  }
+void ObjReader::check_range(const ParamSpec& s, double v, const std::string& found) const {
+  if (s.min <= s.max && (v < s.min || v > s.max))
+    fail(s.name, "expected a value in [" + units::format_exact(s.min) + ", " + units::format_exact(s.max) +
+                     "], found " + (found.empty() ? units::format_exact(v) : found));
 }
 
 bool ObjReader::boolean(const char* name) const {
@@ -139,8 +144,13 @@ int64_t ObjReader::integer(const char* name) const {
   json h;
   const json& v = value(s, &h);
   if (!v.is_number_integer()) fail(name, "expected an integer, found " + describe_json(v));
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+    const std::string found = std::to_string(v.get<uint64_t>());
+    check_range(s, static_cast<double>(v.get<uint64_t>()), found);
+    fail(name, "expected an integer of at most " + std::to_string(INT64_MAX) + ", found " + found);
+  }
   int64_t r = v.get<int64_t>();
-  check_range(s, static_cast<double>(r));
+  check_range(s, static_cast<double>(r), std::to_string(r));
   return r;
 }
 
@@ -166,7 +176,8 @@ T ObjReader::with_units(const char* name, ParamType type, std::optional<T> (*par
     r = parse(v.get<std::string>());
   if (r && *r == 0 && s.min > 0) r.reset();  // zero only where the table allows it
   if (!r) fail(name, std::string("expected a ") + type_name(s.type) + ", found " + describe_json(v));
-  check_range(s, static_cast<double>(*r));
+  if constexpr (std::is_integral_v<T>) check_range(s, static_cast<double>(*r), std::to_string(*r));
+  else check_range(s, static_cast<double>(*r));
   return *r;
 }
 
@@ -199,6 +210,209 @@ std::string ObjReader::enumeration(const char* name) const {
       if (c == got) return got;
   }
   fail(name, std::string("expected one of ") + s.choices + ", found " + describe_json(v));
+}
+
+// ---- Scenario text -------------------------------------------------------------------
+
+namespace {
+
+// Why a JSON text was refused, and where.
+struct JsonFailure {
+  enum Kind { kNone, kSyntax, kOverflow, kDepth } kind = kNone;
+  std::string pointer;
+  std::string what;
+};
+
+// A SAX pass that builds nothing: it bounds the nesting depth (deep documents overflow the
+// stack in nlohmann's recursive copy and dump) and knows the JSON pointer of the value being
+// read when the text stops making sense.
+class ScanSax : public json::json_sax_t {
+ public:
+  explicit ScanSax(JsonFailure* f) : f_(f) {}
+  bool null() override { return scalar(); }
+  bool boolean(bool) override { return scalar(); }
+  bool number_integer(number_integer_t) override { return scalar(); }
+  bool number_unsigned(number_unsigned_t) override { return scalar(); }
+  bool number_float(number_float_t, const string_t&) override { return scalar(); }
+  bool string(string_t&) override { return scalar(); }
+  bool binary(binary_t&) override { return scalar(); }
+  bool start_object(std::size_t) override { return open(false); }
+  bool key(string_t& k) override {
+    frames_.back().key = k;
+    frames_.back().has_key = true;
+    return true;
+  }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override { return open(true); }
+  bool end_array() override { return close(); }
+  bool parse_error(std::size_t, const std::string& token, const nlohmann::detail::exception& ex) override {
+    f_->pointer = pointer();
+    if (ex.id == 406) {  // out_of_range.406: a number beyond a double
+      f_->kind = JsonFailure::kOverflow;
+      f_->what = "expected a number that fits in a double, found " +
+                 (token.size() > 60 ? token.substr(0, 57) + "..." : token);
+    } else {
+      f_->kind = JsonFailure::kSyntax;
+      std::string w = ex.what();
+      const std::string tag = "parse error ";  // drop "[json.exception.parse_error.101] parse error "
+      const size_t at = w.find(tag);
+      if (at != std::string::npos) w = w.substr(at + tag.size());
+      if (w.size() > 300) w = w.substr(0, 297) + "...";  // "last read: ..." may quote a long token
+      f_->what = "not valid JSON: " + w;
+    }
+    return false;
+  }
+
+ private:
+  struct Frame {
+    bool array = false;
+    bool has_key = false;
+    size_t index = 0;
+    std::string key;
+  };
+  bool scalar() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+    return true;
+  }
+  bool open(bool array) {
+    if (frames_.size() >= kMaxJsonDepth) {
+      f_->kind = JsonFailure::kDepth;
+      f_->pointer = pointer();
+      f_->what = "expected JSON nested at most " + std::to_string(kMaxJsonDepth) +
+                 " deep (a scenario needs 6), found deeper nesting";
+      return false;
+    }
+    frames_.push_back(Frame{array, false, 0, {}});
+    return true;
+  }
+  bool close() {
+    frames_.pop_back();
+    return scalar();
+  }
+  std::string pointer() const {
+    std::string p;
+    for (const Frame& f : frames_) {
+      if (f.array) p += "/" + std::to_string(f.index);
+      else if (f.has_key) p += "/" + escape_pointer_token(f.key);
+    }
+    return p;
+  }
+  JsonFailure* f_;
+  std::vector<Frame> frames_;
+};
+
+// Parses text, or says why not. Only texts the scan accepted reach the DOM parser.
+JsonFailure parse_bounded(const std::string& text, json* out) {
+  JsonFailure f;
+  ScanSax sax(&f);
+  const bool ok = json::sax_parse(text, &sax, json::input_format_t::json, /*strict=*/true,
+                                  /*ignore_comments=*/false);
+  if (!ok) {
+    if (f.kind == JsonFailure::kNone) {  // a refusal without a reason: should not happen
+      f.kind = JsonFailure::kSyntax;
+      f.what = "not valid JSON";
+    }
+    return f;
+  }
+  *out = json::parse(text, nullptr, true, /*ignore_comments=*/false);
+  return f;
+}
+
+std::vector<std::string> split_pointer(const json::json_pointer& ptr) {
+  std::vector<std::string> tokens;
+  json::json_pointer jp = ptr;
+  while (!jp.empty()) {
+    tokens.insert(tokens.begin(), jp.back());
+    jp.pop_back();
+  }
+  return tokens;
+}
+
+bool valid_utf8(const std::string& s) {
+  try {
+    (void)json(s).dump();
+    return true;
+  } catch (const json::type_error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+std::string read_scenario_file(const std::string& path) {
+  if (path.empty()) throw InputError("(empty file name)", "", "expected the path of a scenario file");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw InputError(path, "", std::string("cannot open the file for reading: ") + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw InputError(path, "", "expected a scenario file, found a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, "", "cannot open the file for reading");
+  std::string text;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxScenarioFileBytes)
+      throw InputError(path, "", "expected a scenario file of at most " + units::format_bytes(kMaxScenarioFileBytes) +
+                                     ", found a larger one");
+  }
+  if (in.bad()) throw InputError(path, "", "reading the file failed");
+  return text;
+}
+
+json parse_scenario_json(const std::string& text, const std::string& file) {
+  json doc;
+  const JsonFailure f = parse_bounded(text, &doc);
+  if (f.kind != JsonFailure::kNone)
+    throw InputError(file, f.pointer.size() > 400 ? f.pointer.substr(0, 397) + "..." : f.pointer, f.what);
+  return doc;
+}
+
+void apply_override(json& doc, const std::string& file, const std::string& o) {
+  const size_t eq = o.find('=');
+  if (eq == std::string::npos || o.empty() || o[0] != '/')
+    throw InputError(file, "", "--set expects /json/pointer=value, found \"" + o + "\"");
+  const std::string ptr = o.substr(0, eq);
+  const std::string text = o.substr(eq + 1);
+  if (!valid_utf8(o)) throw InputError(file, "", "--set expects UTF-8 text, found invalid bytes in \"" + o + "\"");
+  json::json_pointer jp;
+  try {
+    jp = json::json_pointer(ptr);
+  } catch (const json::exception& e) {
+    throw InputError(file, ptr, std::string("--set: not a valid JSON pointer: ") + e.what());
+  }
+  const std::vector<std::string> tokens = split_pointer(jp);
+  if (tokens.size() > kMaxJsonDepth / 2)
+    throw InputError(file, ptr, "--set: expected a pointer at most " + std::to_string(kMaxJsonDepth / 2) +
+                                    " deep, found " + std::to_string(tokens.size()));
+  json value;
+  const JsonFailure f = parse_bounded(text, &value);
+  if (f.kind == JsonFailure::kSyntax) value = text;  // "2Mpps", "4KiB": unit strings are JSON strings
+  else if (f.kind != JsonFailure::kNone)
+    throw InputError(file, ptr, "--set: " + f.what + (f.pointer.empty() ? "" : " (at " + f.pointer + " of the value)"));
+  // Missing objects on the way are created (/engine/quantum=5us with no engine block); an
+  // array element must already exist, and nothing on the way may be a string or number.
+  json* at = &doc;
+  json::json_pointer where;
+  for (const std::string& token : tokens) {
+    if (at->is_null()) *at = json::object();
+    if (at->is_object()) {
+      at = &(*at)[token];
+    } else if (at->is_array()) {
+      size_t idx = 0;
+      bool digits = !token.empty() && token.size() <= 9 && (token == "0" || token[0] != '0');
+      for (char c : token) digits = digits && c >= '0' && c <= '9';
+      if (digits) idx = std::stoul(token);
+      if (!digits || idx >= at->size())
+        throw InputError(file, ptr, "--set: expected an existing array element at " + (where / token).to_string() +
+                                        " (the array has " + std::to_string(at->size()) + " elements)");
+      at = &(*at)[idx];
+    } else {
+      throw InputError(file, ptr, "--set: expected an object or array at " + (where.empty() ? std::string("/") : where.to_string()) + ", found " +
+                                      describe_json(*at));
+    }
+    where /= token;
+  }
+  *at = std::move(value);
 }
 
 }  // namespace iopf

@@ -4,6 +4,7 @@
 #pragma once
 #include <nlohmann/json_fwd.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -65,7 +66,8 @@ class ObjReader {
  private:
   const ParamSpec& spec(const char* name, ParamType want) const;
   const nlohmann::json& value(const ParamSpec& s, nlohmann::json* holder) const;
-  void check_range(const ParamSpec& s, double v) const;
+  // found: the value as the user wrote it (integers in full); empty prints v exactly.
+  void check_range(const ParamSpec& s, double v, const std::string& found = "") const;
   // A number in base units, or a unit string the parser reads.
   template <class T>
   T with_units(const char* name, ParamType type, std::optional<T> (*parse)(const std::string&)) const;
@@ -77,5 +79,18 @@ class ObjReader {
 };
 
 std::string describe_json(const nlohmann::json& j);  // "string \"abc\"", "number 3", ...
+
+// Scenario text at the boundary. Every failure is an InputError naming the file, the JSON
+// pointer (where the text stopped making sense) and what was expected.
+constexpr size_t kMaxScenarioFileBytes = 64u << 20;  // a scenario is a few KiB
+constexpr size_t kMaxJsonDepth = 64;                 // a scenario nests 6 deep
+// The whole file; refuses directories, unreadable files and files over kMaxScenarioFileBytes.
+std::string read_scenario_file(const std::string& path);
+// JSON text -> document: syntax errors, numbers beyond a double and nesting deeper than
+// kMaxJsonDepth are InputErrors with the pointer of the value being read.
+nlohmann::json parse_scenario_json(const std::string& text, const std::string& file);
+// One --set override "/json/pointer=value" (value: JSON, or else a string such as "2Mpps").
+// Objects missing on the way are created; array elements must exist.
+void apply_override(nlohmann::json& doc, const std::string& file, const std::string& set);
 
 }  // namespace iopf

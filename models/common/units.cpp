@@ -1,6 +1,7 @@
 #include "models/common/units.hpp"
 
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -120,6 +121,24 @@ std::string format_bytes(uint64_t b) {
 std::string format_ns(uint64_t ns) {
   static const char* const names[] = {"ns", "us", "ms", "s"};
   return scaled(static_cast<double>(ns), 1000, names, 4);
+}
+
+std::string format_exact(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
+  if (v == std::trunc(v) && std::fabs(v) < 18446744073709551616.0) {
+    if (v >= 0) return std::to_string(static_cast<unsigned long long>(v));
+    if (v >= -9223372036854775808.0) return std::to_string(static_cast<long long>(v));
+  }
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
+  std::string s(buf, res.ptr);
+  // to_chars picks scientific form for very large or small values; spell out small ones too.
+  if (s.find('e') != std::string::npos && std::fabs(v) >= 1e-9) {
+    const auto fixed = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+    if (fixed.ec == std::errc()) s.assign(buf, fixed.ptr);
+  }
+  return s;
 }
 
 }  // namespace iopf::units

@@ -19,5 +19,9 @@ std::optional<double> parse_bandwidth_bytes_per_s(const std::string& s);
 
 std::string format_bytes(uint64_t bytes);  // "2MiB" when exact, else plain bytes + "B"
 std::string format_ns(uint64_t ns);        // "1.234ms" style, for humans only
+// A number exactly as a user would write it in a scenario: integers in full ("1048576",
+// "9200000000000000000"), other values as the shortest decimal that reads back the same
+// ("0.001", "2.5"), never "%g" forms such as "1.04858e+06".
+std::string format_exact(double v);
 
 }  // namespace iopf::units
