@@ -396,3 +396,14 @@ TEST(Checker, RandomizedStressLeavesNoStaleTranslation) {
   for (uint64_t n : reasons) EXPECT_GT(n, 0u);  // every reason was exercised
   std::remove(file.c_str());
 }
+
+// Every shipped scenario keeps the measurement window's rules and conservation.
+TEST(Scenario, EveryShippedScenarioKeepsTheWindowRules) {
+  for (const char* name : {"quickstart.json", "nic-pinned.json", "nic-faultable.json", "nic-hits.json",
+                           "invalidation-strict.json", "nic-partial-reclaim-fault-all.json",
+                           "nic-partial-reclaim-pin-intolerant.json", "sva-accelerator.json", "nvme-no-pri.json",
+                           "pinned-vs-faultable-1tib.json"}) {
+    SCOPED_TRACE(name);
+    check_invariants(run_report(scenario(name)));
+  }
+}
