@@ -137,7 +137,7 @@ json domain_json(const System& sys, const EngineStats& st, size_t i) {
              {"faults_resolved", d.faults_resolved()},
              {"major_faults", d.major_faults()},
              {"invalidations_by_reason", reasons},
-             {"vcpu", {{"touches", a.vcpu_touches}, {"faults", a.vcpu_faults}}},
+             {"vcpu", {{"touches", a.vcpu_touches}, {"writes", a.vcpu_writes}, {"faults", a.vcpu_faults}}},
              {"migrations", a.migrations},
              {"thp_splits", sys.memory.thp_splits(i)},
              {"thp_collapses", a.thp_collapses},
@@ -157,6 +157,8 @@ json host_json(const System& sys, const EngineStats& st) {
                {"swap_in_bytes", h.swap_in_bytes()},
                {"reclaim_waits", h.reclaim_waits()},
                {"fault_cpu_ns", h.fault_cpu_ns()},
+               {"reclaim_cpu_ns", h.reclaim_cpu_ns()},
+               {"reclaim_scanned_pages", h.reclaim_scanned_pages()},
                {"device_faults", {{"minor", df[static_cast<int>(FaultKind::kMinor)]},
                                   {"major", df[static_cast<int>(FaultKind::kMajor)]},
                                   {"write_protect", df[static_cast<int>(FaultKind::kWriteProtect)]}}}};
