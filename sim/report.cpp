@@ -196,6 +196,7 @@ json make_report(const System& sys, const EngineStats& st) {
   r["checks"] = {{"conservation_ok", conservation}, {"checker", sc.engine.checker}};
   if (sys.checker) {
     r["checks"]["stale_translation_uses"] = sys.checker->stale_translation_uses();
+    r["checks"]["stale_permission_uses"] = sys.checker->stale_permission_uses();
     r["checks"]["uses_checked"] = sys.checker->uses_checked();
   }
   return r;
@@ -339,7 +340,8 @@ std::string format_summary(const json& r) {
   summary_domains(r, os);
   os << "checks: conservation " << (r["checks"]["conservation_ok"].get<bool>() ? "ok" : "VIOLATED");
   if (r["checks"].contains("stale_translation_uses"))
-    os << ", stale translation uses " << r["checks"]["stale_translation_uses"].get<uint64_t>();
+    os << ", stale translation uses " << r["checks"]["stale_translation_uses"].get<uint64_t>()
+       << ", stale permission uses " << r["checks"]["stale_permission_uses"].get<uint64_t>();
   os << "\n";
   return os.str();
 }
