@@ -565,8 +565,7 @@ class Errors {
     if (list_.empty()) return;
     if (list_.size() == 1) throw list_.front();
     const InputError& first = list_.front();
-    const std::string prefix = first.file() + ": at " + (first.pointer().empty() ? "/" : first.pointer()) + ": ";
-    std::string msg = std::string(first.what()).substr(prefix.size());
+    std::string msg = first.detail();
     msg += " (and " + std::to_string(list_.size() - 1) + " more)";
     for (size_t i = 1; i < list_.size(); ++i) msg += "\niopfsim: error: " + std::string(list_[i].what());
     throw InputError(first.file(), first.pointer(), msg);
