@@ -58,7 +58,7 @@ void FaultHandling::prq_loop() {
 
 void FaultHandling::handle(PageRequest* req) {
   Domain& dom = req->device->domain();
-  if (req->va >= dom.spec().memory_bytes) {
+  if (req->va >= dom.spec().memory_bytes || !dom.answers_page_requests()) {  // outside guest memory, or a gIOVA
     req->code = PrgCode::kInvalid;
   } else {
     // The faulting page decides the response; the rest of the group is best effort (pages

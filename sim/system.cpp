@@ -36,6 +36,8 @@ System::System(const Scenario& scenario)
     t.ps_per_byte = 1e12 / ds.pcie_bandwidth_bytes_per_s;
     t.walk_sets_accessed = sc.iommu.walks_set_accessed;
     devices.push_back(std::make_unique<Device>(ds, domains[ds.domain_index].get(), &iommu, t, sc.seed));
+    for (const PathSpec& p : ds.paths)
+      if (p.workload.dma.mode != DmaApiMode::kNone) domains[ds.domain_index]->dma_stats().used = true;
   }
   if (sc.engine.inject == Inject::kLostCompletion)
     for (auto& d : devices)
