@@ -84,7 +84,10 @@ void InvalidationQueue::work(Request* req) {
   const IommuSpec& is = sys_->sc.iommu;
   const bool unsafe = sys_->sc.engine.unsafe_batching;
   svc_->cpu_work(is.inv_desc_ns);
-  stats_.iommu_entries_removed += sys_->iommu.invalidate(req->filter);
+  // A guest's page or range unmap frees no page-table page: Linux sets the invalidation hint
+  // (IH: leaf entries only) and the walk caches stay; every other request flushes them too.
+  const bool leaf_only = req->reason == InvReason::kDmaApi && req->kind != InvKind::kDomain;
+  stats_.iommu_entries_removed += sys_->iommu.invalidate(req->filter, leaf_only);
   // Drain: untranslated DMAs already translated by the old entries finish first.
   uint64_t drain_until = 0;
   for (size_t i = 0; i < sys_->devices.size(); ++i)

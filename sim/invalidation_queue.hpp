@@ -10,6 +10,8 @@
 // Invalidate Request over PCIe to each device, each answering with an Invalidate Completion
 // after atc_inv of device work and after its DMAs that used old translations have started
 // (as ATS devices must); then inv_wait, whose status write is the completion.
+// A page or range request of a guest's DMA-API unmap is leaf-only (VT-d's IH hint, which
+// Linux sets when an unmap freed no page-table page: its unmaps of a few pages never do).
 // Does not model: several requests in flight at once, batching under one wait descriptor,
 // range invalidation by address mask, the device's Invalidate Queue Depth.
 // Figures: message sizes are PCIe header TLPs; the 64 B descriptor is one cache line.

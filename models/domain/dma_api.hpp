@@ -6,7 +6,8 @@
 // Models: CPU time on the vCPU (host core time, as every vCPU thread here), traps to the VMM
 // (a VM exit round trip plus the VMM's work, on the same vCPU thread: the vCPU is stopped
 // while it is out), and the invalidations unmaps need (through the host's invalidation
-// queue; the calling vCPU waits for their completion).
+// queue; the calling vCPU spins until their completion, as Linux's qi_submit_sync polls the
+// wait descriptor: that time counts as CPU time, though the engine leaves the core free).
 // Without a vIOMMU (kinds pinned and shared_tdp) the guest's DMA API is dma-direct: the
 // device address is the GPA, a map or unmap is a few instructions, and nothing is flushed.
 // Does not model: the IOVA allocator's own cost (part of the guest's map cost), swiotlb.
@@ -40,6 +41,7 @@ struct DmaApiStats {
   uint64_t map_pages = 0;
   uint64_t unmap_pages = 0;
   uint64_t cpu_ns = 0;          // vCPU time in the calls, traps and flushes included
+  uint64_t flush_wait_ns = 0;   // of cpu_ns: spinning until a flush completed
   uint64_t flushes = 0;         // IOTLB flushes (invalidation requests) the unmaps made
   uint64_t flush_queue_flushes = 0;  // of those, lazy flush-queue flushes
   uint64_t traps[kTrapCauses] = {};
