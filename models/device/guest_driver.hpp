@@ -17,8 +17,14 @@
 // models/domain/dma_api.hpp. IOVAs: each driver of a domain allocates upward in a 64 GiB window
 // of its own from 4 GiB, freed ones reused last-in first-out (as the IOVA rcache's per-CPU
 // magazines do).
+// An arrival is the driver's I/O request (a packet to send, a receive buffer to post); the rx
+// refill Linux does ahead of packets is not separated from it. A driven DMA never waits for a
+// page: a fault fails it as the device's intolerant_fault says (with a vIOMMU its buffers are
+// mapped before it starts, so none faults).
 // Does not model: scatter-gather lists, the IOVA allocator's tree and its cost, interrupt
-// moderation (a completion is seen when it lands), several queues sharing a vCPU.
+// moderation (a completion is seen when it lands), several queues sharing a vCPU, a device
+// mixing driven paths with paths it issues ahead of SimGrid time (their link use interleaves
+// out of time order).
 #pragma once
 #include <cstdint>
 #include <map>
