@@ -7,6 +7,7 @@
 
 #include "sim/fault_handling.hpp"
 #include "sim/invalidation_queue.hpp"
+#include "sim/observer.hpp"
 #include "sim/system.hpp"
 
 namespace iopf {
@@ -22,6 +23,9 @@ struct EngineStats {
 
 // Runs the scenario in `sys` to completion. simgrid_args are extra --cfg/--log flags.
 // Throws std::runtime_error on a deadlock (the CLI turns it into exit status 1).
-EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args = {});
+// observers watch the run (sim/observer.hpp) and trace records its timeline
+// (models/common/trace.hpp), both without changing it.
+EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args = {},
+                       const std::vector<Observer*>& observers = {}, TraceSink* trace = nullptr);
 
 }  // namespace iopf

@@ -121,6 +121,10 @@ void InvalidationQueue::queue_loop() {
     auto& rs = stats_.by_reason[req->domain][static_cast<int>(req->reason)];
     ++rs.count;
     rs.latency_ns.record(latency);
+    if (trace_)
+      trace_->span(TraceCat::kInvalidation, enum_name(kInvReasonNames, req->reason),
+                   {TraceTrack::kIommuPid, TraceTrack::kInvQueueTid}, req->submitted_ns, svc_->now_ns(), "domain",
+                   req->domain);
     stats_.queue_depth -= req->descriptors;
     for (uint32_t d = 0; d < req->descriptors; ++d) slots_->release();
     req->done->put_init(req, 8)->detach();  // the wait descriptor's status write

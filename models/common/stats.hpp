@@ -27,6 +27,7 @@ class Histogram {
     if (v > max_) max_ = v;
   }
   void merge(const Histogram& o);
+  void clear();  // back to empty (a time series' per-interval histograms)
 
   uint64_t count() const { return count_; }
   uint64_t min() const { return count_ ? min_ : 0; }
