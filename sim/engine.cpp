@@ -227,6 +227,7 @@ EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args
   for (size_t di = 0; di < sys.domains.size(); ++di)
     svc.spawn("setup:" + sys.domains[di]->spec().name, [&parts, di] { set_up_domain(parts, di); });
   RunView view{sys, faults.stats(), invq.stats()};
+  const uint64_t model_histograms = Histogram::live();
   const auto observing = std::make_shared<bool>(true);
   start_observers(view, observers, observing);
 
@@ -247,6 +248,7 @@ EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args
   st.quantum_ns = quantum;
   st.prq = faults.stats();
   st.inv = invq.stats();
+  st.model_histograms = model_histograms;
   return st;
 }
 

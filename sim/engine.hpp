@@ -19,6 +19,7 @@ struct EngineStats {
   uint64_t quantum_ns = 0;  // the batch quantum in force after clamping
   PrqStats prq;             // the SimGrid-side parts' own counters, at the end of the run
   InvalidationStats inv;
+  uint64_t model_histograms = 0;  // Histograms the model holds (counted before observers start)
 };
 
 // Runs the scenario in `sys` to completion. simgrid_args are extra --cfg/--log flags.

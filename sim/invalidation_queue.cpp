@@ -37,7 +37,7 @@ struct InvalidationQueue::Request {
 InvalidationQueue::InvalidationQueue(SimServices* svc, System* sys)
     : svc_(svc), sys_(sys), queue_(sg4::Mailbox::by_name("invq")), atc_done_(sg4::Mailbox::by_name("atc_done")),
       slots_(sg4::Semaphore::create(sys->sc.iommu.inv_queue_depth)) {
-  stats_.by_reason.assign(sys->domains.size(), std::vector<InvalidationStats::Reason>(kInvReasons));
+  for (const auto& d : sys->domains) stats_.by_reason.emplace_back(reasons_of(*d));
 }
 
 InvalidationQueue::~InvalidationQueue() = default;

@@ -25,6 +25,7 @@
 
 #include "models/common/stats.hpp"
 #include "models/common/trace.hpp"
+#include "models/domain/domain.hpp"
 #include "models/iommu/invalidation.hpp"
 
 namespace iopf {
@@ -44,8 +45,12 @@ struct InvalidationStats {
     uint64_t count = 0;
     Histogram latency_ns;
   };
-  std::vector<std::vector<Reason>> by_reason;  // [domain][reason]
+  std::vector<std::vector<Reason>> by_reason;  // [domain][reason < reasons_of(domain)]
 };
+
+// The reasons a domain's invalidations can have: the last, dma_api, only where a device's path
+// uses the DMA API (so other reports, time series and their statistics stay as they were).
+inline int reasons_of(const Domain& d) { return d.dma_api_used() ? kInvReasons : kInvReasons - 1; }
 
 class InvalidationQueue final : public Invalidator {
  public:

@@ -43,14 +43,15 @@ void dma_api_json(const DmaApiStats& s, nlohmann::json* out) {
                        {"max_pinned_pages", s.max_pinned_pages}};
 }
 
-void traps_json(const DmaApiStats& s, nlohmann::json* out) {
+void traps_json(const DmaApiStats* s, nlohmann::json* out) {
   nlohmann::json by = nlohmann::json::object();
   uint64_t n = 0;
   for (int c = 0; c < kTrapCauses; ++c) {
-    by[enum_name(kTrapCauseNames, static_cast<TrapCause>(c))] = s.traps[c];
-    n += s.traps[c];
+    const uint64_t k = s ? s->traps[c] : 0;
+    by[enum_name(kTrapCauseNames, static_cast<TrapCause>(c))] = k;
+    n += k;
   }
-  (*out)["traps"] = {{"count", n}, {"by_cause", by}, {"cpu_ns", s.trap_cpu_ns}};
+  (*out)["traps"] = {{"count", n}, {"by_cause", by}, {"cpu_ns", s ? s->trap_cpu_ns : 0}};
 }
 
 }  // namespace iopf

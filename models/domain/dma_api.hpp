@@ -35,7 +35,6 @@ inline constexpr EnumTable<TrapCause, kTrapCauses> kTrapCauseNames{
 
 // What the DMA API did in one domain (the report's maps, unmaps, traps).
 struct DmaApiStats {
-  bool used = false;            // a path of a device in the domain maps through the DMA API
   Histogram map_latency_ns;     // per dma_map call: called -> returned (a vCPU busy elsewhere counts)
   Histogram unmap_latency_ns;   // per dma_unmap call, its flush included when strict
   uint64_t map_pages = 0;
@@ -78,7 +77,7 @@ class DmaApiEnv {
 
 // The report keys of a domain whose devices map through the DMA API: maps, unmaps, dma_api.
 void dma_api_json(const DmaApiStats& s, nlohmann::json* out);
-// A vIOMMU kind's traps: {count, by_cause {map, unmap, flush}, cpu_ns}.
-void traps_json(const DmaApiStats& s, nlohmann::json* out);
+// A vIOMMU kind's traps: {count, by_cause {map, unmap, flush}, cpu_ns}; s null: none used.
+void traps_json(const DmaApiStats* s, nlohmann::json* out);
 
 }  // namespace iopf

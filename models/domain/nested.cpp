@@ -109,7 +109,7 @@ class NestedDomain final : public Domain {
     (*out)["effective_policy"] = "pin_all";
     (*out)["guest_format"] = p_.guest_format;
     (*out)["guest_pt_bytes"] = s1_->pt_bytes();
-    traps_json(dma_stats(), out);
+    traps_json(dma_stats_if_used(), out);
   }
 
  private:

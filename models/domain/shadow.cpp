@@ -129,7 +129,7 @@ class ShadowDomain final : public Domain {
     (*out)["guest_format"] = p_.guest_format;
     (*out)["guest_pt_bytes"] = guest_->pt_bytes();
     (*out)["shadow_pt_bytes"] = shadow_->pt_bytes();
-    traps_json(dma_stats(), out);
+    traps_json(dma_stats_if_used(), out);
   }
 
  private:
