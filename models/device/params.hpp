@@ -82,6 +82,7 @@ struct DeviceSpec {
   uint32_t prg_pages = 1;         // pages per page request group: the faulting one and those after it
   uint64_t pcie_latency_ns = 0;         // one way, device <-> root complex
   double pcie_bandwidth_bytes_per_s = 0;
+  uint32_t msi_every_dmas = 0;    // an MSI (a write to the domain's doorbell slot) per this many DMAs; 0: none
   std::vector<PathSpec> paths;
 };
 
