@@ -85,6 +85,7 @@ json device_json(const Device& d, uint64_t window_ns, bool* conservation) {
                {"fault_latency_minor_ns", histogram_json(d.fault_latency_minor_ns)},
                {"fault_latency_major_ns", histogram_json(d.fault_latency_major_ns)}};
   dj["resets"] = d.resets;
+  dj["bandwidth_wait_ns"] = histogram_json(d.bandwidth_wait_ns);
   dj["atc"] = {{"hits", d.atc().hits()},
                {"misses", d.atc().misses()},
                {"ats_requests", d.ats_requests},
@@ -93,12 +94,25 @@ json device_json(const Device& d, uint64_t window_ns, bool* conservation) {
   return dj;
 }
 
+// Walker slots: mean_busy = slot time the window's walks took / the window.
+json walkers_json(const Iommu& m, uint64_t window_ns) {
+  const WalkerStats& w = m.walker_stats();
+  const double mean = window_ns ? static_cast<double>(w.busy_ns) / static_cast<double>(window_ns) : 0.0;
+  return {{"slots", w.slots},
+          {"max_busy", m.walkers_max_busy()},
+          {"mean_busy", mean},
+          {"wait_ns", histogram_json(w.wait_ns)},
+          {"ats_front_wait_ns", histogram_json(w.ats_wait_ns)},
+          {"late_requests", m.calendar_clamped()}};
+}
+
 json iommu_json(const System& sys, const EngineStats& st) {
   const Iommu& m = sys.iommu;
   json j = {{"iotlb", {{"hits", m.iotlb().hits()}, {"misses", m.iotlb().misses()}}},
                 {"walk_cache", {{"hits", m.walk_cache_s1().hits()}, {"misses", m.walk_cache_s1().misses()}}},
                 {"walks", m.walks()},
                 {"walk_mem_reads", m.walk_mem_reads()},
+                {"walkers", walkers_json(m, sys.sc.duration_ns)},
                 {"prq", {{"depth", sys.sc.iommu.prq_depth},
                          {"max_depth", st.prq.max_depth},
                          {"overflows", st.prq.overflows},

@@ -407,3 +407,46 @@ TEST(Scenario, EveryShippedScenarioKeepsTheWindowRules) {
     check_invariants(run_report(scenario(name)));
   }
 }
+
+namespace {
+
+double bytes_per_s(const json& r, size_t dev) {
+  return r["devices"][dev]["dma"]["throughput"]["bytes_per_s"].get<double>();
+}
+
+}  // namespace
+
+// Two NICs behind one root complex: each gets less than alone, and their wire bytes together
+// stay within the shared bandwidth (40 GB/s in the scenario).
+TEST(Contention, TwoDevicesShareTheRootComplex) {
+  const std::string f = scenario("two-nics-shared-rc.json");
+  const json alone = run_report(f, "--set /devices/1/paths/0/workload/rate=1kpps");
+  const json both = run_report(f);
+  check_invariants(both);
+  const double wire_per_payload = (2048.0 + 8 * 24) / 2048.0;  // 2 KiB in 256 B TLPs
+  EXPECT_LT(bytes_per_s(both, 0), bytes_per_s(alone, 0) * 0.9);
+  EXPECT_LT(bytes_per_s(both, 1), bytes_per_s(alone, 0) * 0.9);
+  EXPECT_LE((bytes_per_s(both, 0) + bytes_per_s(both, 1)) * wire_per_payload, 40e9 * 1.01);
+  EXPECT_GT((bytes_per_s(both, 0) + bytes_per_s(both, 1)) * wire_per_payload, 40e9 * 0.9);  // and uses it
+  // Alone, one NIC gets what it offers and waits for no bandwidth beyond its own link.
+  EXPECT_NEAR(bytes_per_s(alone, 0), 12.2e6 * 2048, 12.2e6 * 2048 * 0.01);
+  EXPECT_EQ(alone["devices"][0]["bandwidth_wait_ns"]["p50"].get<uint64_t>(), 0u);
+  EXPECT_GT(both["devices"][0]["bandwidth_wait_ns"]["p50"].get<uint64_t>(), 0u);
+}
+
+// Walker slots: one slot makes the misses of random reads past the IOTLB's reach queue for
+// the walker; the default 16 do not, and the report says how busy they were.
+TEST(Contention, WalkersLimitConcurrentWalks) {
+  const std::string f = scenario("iotlb-reach.json");
+  const json many = run_report(f);
+  const json one = run_report(f, "--set /iommu/walkers=1");
+  const json& w16 = many["iommu"]["walkers"];
+  const json& w1 = one["iommu"]["walkers"];
+  EXPECT_EQ(w16["slots"].get<uint64_t>(), 16u);
+  EXPECT_GT(w16["mean_busy"].get<double>(), 1.0);  // 32 outstanding reads, most of them walking
+  EXPECT_LE(w16["max_busy"].get<uint64_t>(), 16u);
+  EXPECT_LE(w1["max_busy"].get<uint64_t>(), 1u);
+  EXPECT_LE(w1["mean_busy"].get<double>(), 1.0 + 1e-9);
+  EXPECT_GT(w1["wait_ns"]["p50"].get<uint64_t>(), 1000u);
+  EXPECT_LT(bytes_per_s(one, 0), bytes_per_s(many, 0) * 0.5);
+}

@@ -215,7 +215,10 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
       ++d.ats_requests;
       const Xlate x = mmu.translate(dom, d.spec().pasid, va);
       if (tm.walk_sets_accessed && x.present && !x.iotlb_hit) d.domain().touch(va);  // the walk sets it
-      t += 2 * tm.pcie_latency_ns + tm.ats_translation_ns + mmu.latency_ns(x);
+      // The request crosses PCIe, queues at the IOMMU's front end, is looked up (and walked,
+      // waiting for a walker slot), and the completion crosses back.
+      const uint64_t looked_up = mmu.ats_front_ns(t + tm.pcie_latency_ns, counted);
+      t = looked_up + mmu.timed_latency_ns(x, looked_up, counted) + tm.pcie_latency_ns;
       if (!x.present || (w.write && !x.writable)) return on_fault(due_ns, t, va, counted, parked);
       d.atc().insert(d.asid(), va, x.pa, x.page_lg2, x.writable);
       pa = x.pa;
@@ -223,7 +226,7 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
   } else {
     const Xlate x = mmu.translate(dom, d.spec().pasid, va);
     if (tm.walk_sets_accessed && x.present && !x.iotlb_hit) d.domain().touch(va);
-    untranslated_ns = mmu.latency_ns(x);
+    untranslated_ns = mmu.timed_latency_ns(x, t + tm.pcie_latency_ns, counted);
     // No ATS, so no PRI: an unrecoverable DMA fault, handled as the device's intolerant_fault.
     if (!x.present || (w.write && !x.writable))
       return on_fault(due_ns, t + tm.pcie_latency_ns + untranslated_ns, va, counted, parked);
@@ -234,11 +237,11 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
 
   uint64_t done;
   if (w.write) {
-    const uint64_t sent = d.transfer(false, t, w.access_bytes);
+    const uint64_t sent = d.transfer(false, t, w.access_bytes, counted);
     done = sent + tm.pcie_latency_ns + untranslated_ns + tm.memory_latency_ns;
   } else {
     const uint64_t data_ready = t + tm.pcie_latency_ns + untranslated_ns + tm.memory_latency_ns;
-    done = d.transfer(true, data_ready, w.access_bytes) + tm.pcie_latency_ns;
+    done = d.transfer(true, data_ready, w.access_bytes, counted) + tm.pcie_latency_ns;
   }
   complete(due_ns, done, counted);
   return true;
