@@ -96,14 +96,15 @@ json device_json(const Device& d, uint64_t window_ns, bool* conservation) {
 
 // Walker slots: mean_busy = slot time the window's walks took / the window.
 json walkers_json(const Iommu& m, uint64_t window_ns) {
-  const WalkerStats& w = m.walker_stats();
+  const Walkers& wk = m.walkers();
+  const WalkerStats& w = wk.stats();
   const double mean = window_ns ? static_cast<double>(w.busy_ns) / static_cast<double>(window_ns) : 0.0;
   return {{"slots", w.slots},
-          {"max_busy", m.walkers_max_busy()},
+          {"max_busy", wk.max_busy()},
           {"mean_busy", mean},
           {"wait_ns", histogram_json(w.wait_ns)},
           {"ats_front_wait_ns", histogram_json(w.ats_wait_ns)},
-          {"late_requests", m.calendar_clamped()}};
+          {"late_requests", wk.late_requests()}};
 }
 
 json iommu_json(const System& sys, const EngineStats& st) {
@@ -125,6 +126,8 @@ json iommu_json(const System& sys, const EngineStats& st) {
                                 {"source_events", sys.activity.source_events()},
                                 {"batched_flushes", sys.activity.batched_flushes()},
                                 {"atc_requests", st.inv.atc_requests},
+                                {"batches", st.inv.batches},
+                                {"descriptors", st.inv.descriptors},
                                 {"iommu_entries_removed", st.inv.iommu_entries_removed},
                                 {"queue_max_depth", st.inv.queue_max_depth}};
   return j;
@@ -173,6 +176,7 @@ json host_json(const System& sys, const EngineStats& st) {
                {"fault_cpu_ns", h.fault_cpu_ns()},
                {"reclaim_cpu_ns", h.reclaim_cpu_ns()},
                {"reclaim_scanned_pages", h.reclaim_scanned_pages()},
+               {"root_complex", {{"late_requests", sys.root_complex.late_requests()}}},
                {"device_faults", {{"minor", df[static_cast<int>(FaultKind::kMinor)]},
                                   {"major", df[static_cast<int>(FaultKind::kMajor)]},
                                   {"write_protect", df[static_cast<int>(FaultKind::kWriteProtect)]}}}};

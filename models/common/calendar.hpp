@@ -5,7 +5,7 @@
 // pool of walkers) as a fluid queue in time bins of bin_ns: each bin holds rate x bin_ns units.
 // A request at t takes room from the bin holding t onward, spilling into later bins when
 // they are full; it starts at t, or at the first bin with room when the bin of t is full;
-// it finishes when its last unit is placed (never before start + min_duration, its
+// it finishes when its last unit is placed (never before t + min_duration, its
 // unloaded service time). The wait is start - t, and the delay finish - (t + min_duration).
 // Why bins and not "the time the unit is next free": device actors run up to one batch
 // quantum ahead of each other (sim/engine.cpp), so requests reach a shared calendar slightly
@@ -16,15 +16,15 @@
 // than the oldest bin kept is served as if it arrived there (counted in `clamped`: an
 // over-estimate, bounded by how far behind it was; keep_ns is two quanta, so it should not
 // happen).
+// Include this only from .cpp files (walkers.cpp, root_complex.cpp): headers that many files
+// include forward-declare BinCalendar, so a change here rebuilds two files, not the tree.
 // Does not model: the order of service inside a bin (fluid: requests share it), a single
 // request using more than one unit at once (a walk's reads are sequential, but the fluid
 // queue lets its work spread over the slots of a bin: the pool's total occupancy is exact,
 // one walk's own duration is bounded below by min_duration).
 #pragma once
-#include <algorithm>
-#include <cmath>
 #include <cstdint>
-#include <deque>
+#include <vector>
 
 namespace iopf {
 
@@ -35,83 +35,27 @@ class BinCalendar {
     uint64_t finish_ns;
   };
 
-  void configure(double units_per_ns, uint64_t bin_ns, uint64_t keep_ns) {
-    bin_ns_ = bin_ns ? bin_ns : 1;
-    capacity_ = std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(units_per_ns * static_cast<double>(bin_ns_))));
-    keep_bins_ = keep_ns / bin_ns_ + 2;
-    bins_.clear();
-    base_ = 0;
-    latest_ = 0;
-  }
+  void configure(double units_per_ns, uint64_t bin_ns, uint64_t keep_ns);
   bool configured() const { return capacity_ != 0; }
-
   // Places `units` of work arriving at t; min_duration_ns is its service time alone.
-  Booking book(uint64_t t, uint64_t units, uint64_t min_duration_ns) {
-    uint64_t b = t / bin_ns_;
-    if (b > latest_) latest_ = b;
-    forget_old();
-    if (b < base_) {
-      ++clamped;
-      b = base_;
-      t = base_ * bin_ns_;
-    }
-    uint64_t start = t;
-    if (units == 0) return {start, start + min_duration_ns};
-    bool started = false;
-    uint64_t remaining = units;
-    uint64_t fill = 0;
-    for (;; ++b) {
-      uint64_t& used = bin(b);
-      if (used >= capacity_) continue;
-      if (!started) {
-        started = true;
-        if (b * bin_ns_ > start) start = b * bin_ns_;
-      }
-      const uint64_t take = std::min(remaining, capacity_ - used);
-      used += take;
-      remaining -= take;
-      if (remaining == 0) {
-        fill = used;
-        break;
-      }
-    }
-    const uint64_t placed = b * bin_ns_ + (fill * bin_ns_ + capacity_ - 1) / capacity_;
-    const uint64_t finish = std::max(placed, start + min_duration_ns);
-    return {start, finish};
-  }
-
+  Booking book(uint64_t t, uint64_t units, uint64_t min_duration_ns);
   // Highest occupancy of any bin, as a fraction of its capacity (1 = full).
-  double max_fill() const {
-    uint64_t most = 0;
-    for (uint64_t u : bins_) most = std::max(most, u);
-    return std::max(max_fill_, capacity_ ? static_cast<double>(most) / static_cast<double>(capacity_) : 0.0);
-  }
+  double max_fill() const;
   uint64_t clamped = 0;  // requests earlier than the oldest bin kept
 
  private:
-  uint64_t& bin(uint64_t b) {
-    while (base_ + bins_.size() <= b) bins_.push_back(0);
-    return bins_[b - base_];
-  }
-  void forget_old() {
-    while (!bins_.empty() && base_ + keep_bins_ < latest_) {
-      note(bins_.front());
-      bins_.pop_front();
-      ++base_;
-    }
-    if (bins_.empty() && base_ + keep_bins_ < latest_) base_ = latest_ - keep_bins_;
-  }
-  void note(uint64_t used) {
-    const double f = static_cast<double>(used) / static_cast<double>(capacity_);
-    if (f > max_fill_) max_fill_ = f;
-  }
+  uint64_t& bin(uint64_t b);
+  void forget_old();
+  void note(uint64_t used);
+  void grow();
 
- private:
   uint64_t bin_ns_ = 1;
   uint64_t capacity_ = 0;  // units per bin
   uint64_t keep_bins_ = 0;
-  std::deque<uint64_t> bins_;
-  uint64_t base_ = 0;    // bin index of bins_.front()
+  std::vector<uint64_t> bins_;  // a ring: bin b at bins_[b & mask_], for b in [base_, end_)
+  uint64_t mask_ = 0;
+  uint64_t base_ = 0;    // oldest bin kept
+  uint64_t end_ = 0;     // one past the newest bin held
   uint64_t latest_ = 0;  // latest request's bin
   double max_fill_ = 0;
 };

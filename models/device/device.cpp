@@ -8,12 +8,31 @@
 
 namespace iopf {
 
+namespace {
+constexpr uint64_t kHoldBackNs = 1000;  // chosen: see Path::do_dma
+}  // namespace
+
 Device::Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const DeviceTiming& t, uint64_t seed)
     : spec_(spec), domain_(domain), iommu_(iommu), timing_(t) {
   if (spec_.ats) atc_.configure(spec_.atc);
   ps_per_byte_x1000_ = static_cast<uint64_t>(std::llround(t.ps_per_byte * 1000.0));
   paths_.reserve(spec_.paths.size());
   for (const PathSpec& p : spec_.paths) paths_.emplace_back(p, this, seed, streams::path(spec_.name, p.name));
+}
+
+uint64_t Device::transfer(bool to_device, uint64_t t, uint32_t bytes, bool counted) {
+  const uint64_t wire = tlp_wire_bytes(bytes, spec_.max_payload_bytes);
+  const uint64_t link_ns = (wire * ps_per_byte_x1000_ + 999'999) / 1'000'000;
+  uint64_t done;
+  if (rc_) {  // the link and the root complex, as calendars
+    done = rc_->transfer(rc_port_, to_device, t, wire);
+  } else {  // a device alone (unit tests): its link, a next-free time per direction
+    uint64_t& free_at = to_device ? down_free_ns_ : up_free_ns_;
+    done = std::max(t, free_at) + link_ns;
+    free_at = done;
+  }
+  if (counted) bandwidth_wait_ns.record(done > t + link_ns ? done - (t + link_ns) : 0);
+  return done;
 }
 
 void Device::set_window(uint64_t origin_ns, uint64_t start_ns, uint64_t end_ns) {
@@ -238,6 +257,15 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
   uint64_t done;
   if (w.write) {
     const uint64_t sent = d.transfer(false, t, w.access_bytes, counted);
+    // The write's data leaves the device's buffer only as fast as the link and the root complex
+    // take it: when this transfer had to wait over kHoldBackNs (the data the device buffers,
+    // chosen: 1 us of it), the path's next write issues (and translates, overlapping this
+    // transfer) only once this one's data has started to leave. So a write stream the link or the root complex
+    // cannot carry queues in the path, and overruns past queue_depth.
+    const auto link_ns =
+        static_cast<uint64_t>(static_cast<double>(tlp_wire_bytes(w.access_bytes, d.spec().max_payload_bytes)) *
+                              tm.ps_per_byte / 1000.0);
+    if (sent > t + link_ns + kHoldBackNs) ready_ns_ = std::max(ready_ns_, sent - link_ns);
     done = sent + tm.pcie_latency_ns + untranslated_ns + tm.memory_latency_ns;
   } else {
     const uint64_t data_ready = t + tm.pcie_latency_ns + untranslated_ns + tm.memory_latency_ns;

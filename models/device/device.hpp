@@ -31,7 +31,9 @@
 // devices (models/device/root_complex.hpp), as wire bytes: split into TLPs of max_payload, each
 // with 24 B of overhead. A transfer starts when the link is free and ends when both the link and
 // the root complex have carried it; bandwidth_wait_ns is how much later than on an idle link
-// and root complex it ends. An ATS translation request queues at the IOMMU's front end and its
+// and root complex it ends. A path's next write waits until the previous one's data has left
+// (so a write stream the link or root complex cannot carry queues, and overruns past
+// queue_depth); reads are not held back so (a device's read tags are not modelled). An ATS translation request queues at the IOMMU's front end and its
 // walk waits for a walker slot (models/iommu/iommu.hpp).
 // Does not model: flow-control credits, read request TLPs, relaxed ordering,
 // a device's choice of which pages to group in a page request group (it groups the faulting
@@ -183,21 +185,11 @@ class Device {
 
   // Link and root-complex occupancy, per direction: returns when a transfer of `bytes`
   // (payload) ready at t has crossed both. counted: the DMA is due in the window.
-  uint64_t transfer(bool to_device, uint64_t t, uint32_t bytes, bool counted) {
-    uint64_t& free_at = to_device ? down_free_ns_ : up_free_ns_;
-    const uint64_t wire = tlp_wire_bytes(bytes, spec_.max_payload_bytes);
-    const uint64_t link_ns = (wire * ps_per_byte_x1000_ + 999'999) / 1'000'000;
-    const uint64_t start = t > free_at ? t : free_at;
-    uint64_t done = start + link_ns;
-    if (rc_) {
-      const uint64_t rc_done = rc_->transfer(to_device, start, wire);
-      if (rc_done > done) done = rc_done;
-    }
-    free_at = done;  // a root complex that holds the data back holds the link too
-    if (counted) bandwidth_wait_ns.record(done - (t + link_ns));
-    return done;
+  uint64_t transfer(bool to_device, uint64_t t, uint32_t bytes, bool counted);
+  void set_root_complex(RootComplex* rc) {
+    rc_ = rc;
+    rc_port_ = rc->add_port(spec_.pcie_bandwidth_bytes_per_s);
   }
-  void set_root_complex(RootComplex* rc) { rc_ = rc; }
   // A device reset starting at t: nothing issues on `path` (or, when path is null, on any
   // path) until it ends; the ATC empties; page requests are enabled again.
   void reset(uint64_t t, Path* path);
@@ -235,6 +227,7 @@ class Device {
   Tlb atc_;
   std::vector<Path> paths_;
   RootComplex* rc_ = nullptr;
+  uint32_t rc_port_ = 0;
   uint64_t ps_per_byte_x1000_ = 0;  // fixed point: femtoseconds per byte
   uint64_t up_free_ns_ = 0;
   uint64_t down_free_ns_ = 0;

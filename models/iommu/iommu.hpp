@@ -8,16 +8,8 @@
 // Invalidation removes matching IOTLB and walk-cache entries at once; the time it takes
 // (queue, wait descriptor, ATC round trips) is modelled by the engine around this.
 // Latency is returned, not slept: the caller accumulates it (the hot path costs no SimGrid event).
-// Contention (timed_latency_ns, ats_front_ns): walks of every device share `walkers` walk
-// slots, an inline calendar (models/common/calendar.hpp): a walk needs reads x walk_mem_read
-// of one slot's time; when every slot is busy it waits (wait_ns: its completion minus its
-// unloaded completion). ATS translation requests queue at the IOMMU's front end, one at a
-// time, ats_translation each, before their lookup.
-// Limitation: device actors run up to one batch quantum ahead of each other, so requests
-// reach these calendars slightly out of time order; the calendar keeps 100 ns bins, so a
-// request is served near its own time (an error of one bin, not of a quantum); a request
-// older than the bins kept (two quanta) is served as if it came at the oldest one (counted,
-// `clamped`: an over-estimate).
+// Contention (timed_latency_ns, ats_front_ns): walks of every device share the walker slots,
+// and ATS translation requests queue at the front end (models/iommu/walkers.hpp).
 // Does not model: permission faults other than write-to-read-only, PASID-table and
 // context-cache lookups, a walk's reads overlapping memory traffic of DMAs.
 #pragma once
@@ -25,9 +17,9 @@
 #include <cstdint>
 
 #include "models/cache/tlb.hpp"
-#include "models/common/calendar.hpp"
 #include "models/common/stats.hpp"
 #include "models/iommu/walk_cache.hpp"
+#include "models/iommu/walkers.hpp"
 #include "models/pagetable/page_table.hpp"
 
 namespace iopf {
@@ -54,14 +46,6 @@ struct IommuTiming {
   uint64_t ats_translation_ns = 0;
 };
 
-// Walker-slot and ATS front-end statistics, of DMAs due in the measurement window.
-struct WalkerStats {
-  uint32_t slots = 0;
-  uint64_t busy_ns = 0;  // slot time the walks took
-  Histogram wait_ns;     // per walk: completion minus its unloaded completion
-  Histogram ats_wait_ns; // per ATS translation request: waiting at the front end
-};
-
 class Iommu {
  public:
   void configure(const TlbGeometry& iotlb, uint32_t wc_entries, uint32_t wc_ways, ReplPolicy wc_policy,
@@ -72,12 +56,7 @@ class Iommu {
     timing_ = t;
   }
   // Contention: `walkers` walk slots; bins kept keep_ns behind the latest request.
-  void configure_contention(uint32_t walkers, uint64_t keep_ns) {
-    walker_stats_.slots = walkers;
-    walkers_.configure(static_cast<double>(walkers), kCalendarBinNs, keep_ns);
-    ats_front_.configure(1.0, kCalendarBinNs, keep_ns);
-  }
-  static constexpr uint64_t kCalendarBinNs = 100;  // chosen: a few walk reads' worth
+  void configure_contention(uint32_t walkers, uint64_t keep_ns) { walkers_.configure(walkers, keep_ns); }
 
   // Hot path. Latency of this translation = latency_ns(result).
   Xlate translate(const IommuDomain& d, uint32_t pasid, uint64_t va) {
@@ -109,29 +88,14 @@ class Iommu {
     const uint64_t unloaded = latency_ns(x);
     if (x.mem_reads == 0 || !walkers_.configured()) return unloaded;
     const uint64_t work = static_cast<uint64_t>(x.mem_reads) * timing_.walk_mem_read_ns;
-    const uint64_t begin = t + timing_.iotlb_lookup_ns;
-    const BinCalendar::Booking b = walkers_.book(begin, work, work);
-    const uint64_t wait = b.finish_ns - (begin + work);
-    if (counted) {
-      walker_stats_.busy_ns += work;
-      walker_stats_.wait_ns.record(wait);
-    }
-    return unloaded + wait;
+    return unloaded + walkers_.walk_wait_ns(t + timing_.iotlb_lookup_ns, work, counted);
   }
   // An ATS translation request reaching the IOMMU at t: when its lookup can start.
   uint64_t ats_front_ns(uint64_t t, bool counted) {
-    const uint64_t work = timing_.ats_translation_ns;
-    if (!ats_front_.configured()) return t + work;
-    const BinCalendar::Booking b = ats_front_.book(t, work, work);
-    if (counted) walker_stats_.ats_wait_ns.record(b.finish_ns - (t + work));
-    return b.finish_ns;
+    if (!walkers_.configured()) return t + timing_.ats_translation_ns;
+    return walkers_.ats_front_ns(t, timing_.ats_translation_ns, counted);
   }
-  const WalkerStats& walker_stats() const { return walker_stats_; }
-  // Most slots busy at once (from the fullest calendar bin).
-  uint32_t walkers_max_busy() const {
-    return static_cast<uint32_t>(std::ceil(walkers_.max_fill() * walker_stats_.slots - 1e-9));
-  }
-  uint64_t calendar_clamped() const { return walkers_.clamped + ats_front_.clamped; }
+  const Walkers& walkers() const { return walkers_; }
 
   // Removes cached translations the filter selects: IOTLB and, unless leaf_only, both
   // stages' walk caches (a conservative flush, as VT-d does without the IH hint).
@@ -232,9 +196,7 @@ class Iommu {
   WalkCaches wc_s1_;  // single stage, or stage 1 of nested
   WalkCaches wc_s2_;  // stage 2 of nested
   IommuTiming timing_;
-  BinCalendar walkers_;
-  BinCalendar ats_front_;
-  WalkerStats walker_stats_;
+  Walkers walkers_;
   uint64_t walks_ = 0;
   uint64_t walk_mem_reads_ = 0;
 };

@@ -31,6 +31,7 @@ struct IommuSpec {
   uint32_t inv_queue_depth = 0;     // invalidation queue descriptors
   uint64_t inv_desc_ns = 0;         // IOMMU work per IOTLB/walk-cache invalidation descriptor
   uint64_t inv_wait_ns = 0;         // wait descriptor: completion write after all before it
+  uint64_t inv_desc_interval_ns = 0;  // between descriptors of one batch (the IOMMU pipelines them)
   PrqOverflow prq_overflow = PrqOverflow::kAutoSuccess;
   bool walks_set_accessed = false;  // walks set accessed bits in the domain's (shared) table
 };
