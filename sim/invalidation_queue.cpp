@@ -97,6 +97,9 @@ uint64_t InvalidationQueue::invalidate(size_t dom_index, InvKind kind, InvReason
     ++rs.count;
     rs.latency_ns.record(latency);
   }
+  if (trace_)
+    trace_->span(TraceCat::kInvalidation, enum_name(kInvReasonNames, reason),
+                 {TraceTrack::kIommuPid, TraceTrack::kInvQueueTid}, submitted, svc_->now_ns(), "domain", dom_index);
   return svc_->now_ns();
 }
 

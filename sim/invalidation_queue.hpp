@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "models/common/stats.hpp"
+#include "models/common/trace.hpp"
 #include "models/iommu/invalidation.hpp"
 
 namespace iopf {
@@ -76,6 +77,7 @@ class InvalidationQueue final : public Invalidator {
   bool add_device(Device* dev);
   void queue_loop();              // the queue: a thread on the IOMMU
   void atc_loop(size_t device);   // a device's ATC invalidation handler
+  void set_trace(TraceSink* trace) { trace_ = trace; }  // invalidations go there (--trace)
 
   const InvalidationStats& stats() const { return stats_; }
 
@@ -95,6 +97,7 @@ class InvalidationQueue final : public Invalidator {
   std::vector<simgrid::s4u::Mailbox*> atc_mb_;  // per device, null without ATS
   std::vector<std::unique_ptr<InvPort>> ports_;
   InvalidationStats stats_;
+  TraceSink* trace_ = nullptr;
 };
 
 }  // namespace iopf

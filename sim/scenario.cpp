@@ -16,6 +16,7 @@
 #include "models/pagetable/page_table.hpp"
 #include "models/common/input_error.hpp"
 #include "models/common/params.hpp"
+#include "sim/replay_workload.hpp"
 
 namespace iopf {
 using nlohmann::json;
@@ -289,7 +290,8 @@ struct Registrar {
                                 &kEngineTable, &kDomainTable})
       register_param_table(t);
     for (const DomainKindInfo* k : domain_kinds()) register_param_table(k->params);
-    for (const ParamTable* t : {&kDeviceTable, &kAtcTable, &kPathTable, &kWorkloadTable, &kInvalidationTable})
+    for (const ParamTable* t : {&kDeviceTable, &kAtcTable, &kPathTable, &kWorkloadTable, &kReplayWorkloadTable,
+                                &kInvalidationTable})
       register_param_table(t);
   }
 };
@@ -459,6 +461,7 @@ DomainSpec read_domain(const json& obj, const std::string& ptr, const std::strin
 
 WorkloadSpec read_workload(const json& obj, const std::string& pp, const std::string& file, const DomainSpec& dom) {
   if (!obj.contains("workload")) throw InputError(file, pp, "missing required key \"workload\" (an object)");
+  if (is_replay_workload(obj)) return read_replay_workload(obj, pp, file, dom);
   ObjReader w(obj["workload"], pp + "/workload", file, kWorkloadTable);
   WorkloadSpec wl;
   wl.region_base = w.bytes("region_base");
@@ -724,6 +727,7 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
   errors.attempt([&] { sc.engine = read_engine(sub(doc, "engine"), file); });
   errors.attempt([&] { read_domains_and_users(doc, file, &sc, &errors); });
   errors.throw_if_any();
+  add_replay_unmap_sources(&sc);
   check_pinned_fits(sc);
   check_streams_distinct(sc);
   return sc;

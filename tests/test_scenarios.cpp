@@ -507,3 +507,37 @@ TEST(Contention, ReclaimInvalidationsAreBatched) {
   EXPECT_LT(p50(reclaim), 2 * p50(unloaded));
   EXPECT_EQ(reclaim["checks"]["stale_translation_uses"].get<uint64_t>(), 0u);
 }
+
+namespace {
+
+// sim.memory: what the simulator holds, by part. A 1 GiB guest fully resident at 4 KiB pages
+// keeps 262,144 leaf entries (2 MiB of leaf tables) and a reclaim-queue entry per page (4 B);
+// at 2 MiB pages 512 leaves in one table and still a queue entry per 4 KiB page.
+TEST(SimMemory, CountsTablesAndPerPageStateOfTheModel) {
+  auto run_with = [](const char* page_size) {
+    const std::string file = temp_path(std::string("mem-") + page_size + ".json");
+    std::ofstream(file) << R"({"schema": "iopfsim.scenario/1", "name": "mem", "duration": "20us",
+      "domains": [{"name": "vm", "kind": "shared_tdp", "memory": "1GiB", "resident_fraction": 1.0,
+                   "page_size": ")" << page_size << R"("}],
+      "devices": [{"name": "nic", "domain": "vm", "ats": true, "pri": true,
+        "paths": [{"name": "p", "fault_tolerant": true, "workload": {"region_size": "1MiB", "rate": "1Mpps"}}]}]})";
+    const json r = run_report(file);
+    std::remove(file.c_str());
+    return r;
+  };
+  const json small = run_with("4KiB"), large = run_with("2MiB");
+  const json& m4 = small["sim"]["memory"];
+  const json& m2 = large["sim"]["memory"];
+  EXPECT_GE(m4["page_tables_bytes"].get<uint64_t>(), small["domains"][0]["pt_bytes"].get<uint64_t>());
+  EXPECT_GE(m4["page_tables_bytes"].get<uint64_t>(), 2u << 20);
+  EXPECT_LT(m2["page_tables_bytes"].get<uint64_t>(), 64u << 10);
+  EXPECT_GE(m4["per_page_state_bytes"].get<uint64_t>(), 262144u * 4);
+  EXPECT_LT(m4["per_page_state_bytes"].get<uint64_t>(), 262144u * 8);
+  EXPECT_GT(m4["caches_bytes"].get<uint64_t>(), 0u);
+  EXPECT_GT(m4["statistics_bytes"].get<uint64_t>(), 0u);
+  EXPECT_EQ(m4["total_bytes"].get<uint64_t>(),
+            m4["page_tables_bytes"].get<uint64_t>() + m4["per_page_state_bytes"].get<uint64_t>() +
+                m4["caches_bytes"].get<uint64_t>() + m4["statistics_bytes"].get<uint64_t>());
+}
+
+}  // namespace

@@ -56,6 +56,7 @@ void Device::reset(uint64_t t, Path* path) {
   if (path) path->stop_until(done);
   else ready_ns_ = std::max(ready_ns_, done);
   atc_.clear();  // a reset empties the ATC
+  if (trace) trace->span(TraceCat::kReset, path ? "path reset" : "device reset", {trace_pid, 0}, t, done);
 }
 
 void Device::pri_failure(uint64_t t) {
@@ -64,6 +65,7 @@ void Device::pri_failure(uint64_t t) {
   ++resets;
   atc_.clear();
   pri_disabled_until_ns_ = std::max(pri_disabled_until_ns_, t + spec_.reset_ns);
+  if (trace) trace->span(TraceCat::kReset, "reset after PRI Failure", {trace_pid, 0}, t, t + spec_.reset_ns);
 }
 
 Path::Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream)
@@ -76,6 +78,9 @@ Path::Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream)
 }
 
 uint64_t Path::next_due_ns() const {
+  const std::vector<ReplayDma>& replay = spec_.workload.replay;
+  if (!replay.empty())
+    return replay_next_ < replay.size() ? origin_ns_ + spec_.workload.start_ns + replay[replay_next_].t_ns : kNever;
   if (period_ps_) return origin_ns_ + spec_.workload.start_ns + due_ps_ / 1000;
   return slots_.empty() ? kNever : slots_.top();
 }
@@ -89,6 +94,7 @@ uint64_t Path::next_issue_ns() const {
 
 uint64_t Path::next_address() {
   const WorkloadSpec& w = spec_.workload;
+  if (!w.replay.empty()) return w.replay[replay_next_ - 1].iova & ~static_cast<uint64_t>(w.access_bytes - 1);
   if (w.pattern == Pattern::kRandom) return w.region_base + rng_.below(w.region_bytes / w.access_bytes) * w.access_bytes;
   // sequential and ring walk the region in access_size steps and wrap.
   const uint64_t va = w.region_base + cursor_;
@@ -99,12 +105,13 @@ uint64_t Path::next_address() {
 
 bool Path::take_slot(uint64_t* due) {
   *due = next_due_ns();
-  if (!period_ps_) {
+  if (!period_ps_ && spec_.workload.replay.empty()) {
     slots_.pop();
     if (in_window(*due)) ++offered_;
     return true;
   }
-  due_ps_ += period_ps_;
+  if (spec_.workload.replay.empty()) due_ps_ += period_ps_;
+  else ++replay_next_;  // a replayed DMA arrives as an open-loop one does
   if (in_window(*due)) ++offered_;
   const uint64_t ready = std::max(ready_ns_, dev_->ready_ns());
   if (*due >= ready) {  // the queue is empty when it arrives: the path issues at once
@@ -135,6 +142,7 @@ void Path::complete(uint64_t due_ns, uint64_t done_ns, bool counted) {
   if (done_ns > window_hi_ns_) ++dma_.completed_after_end;
   dma_.bytes += spec_.workload.access_bytes;
   dma_.latency_ns.record(done_ns - due_ns);
+  if (interval_latency_ns_) interval_latency_ns_->record(done_ns - due_ns);
 }
 
 bool Path::issue_one(ParkedDma* parked) {
@@ -163,9 +171,11 @@ void Path::abandon_parked(const ParkedDma& p) {
 
 void Path::close_window() {
   // Open loop: what was due before the window closed and never issued.
-  if (!period_ps_) return;
+  const bool replay = !spec_.workload.replay.empty();
+  if (!period_ps_ && !replay) return;
   for (uint64_t due = next_due_ns(); due < window_hi_ns_; due = next_due_ns()) {
-    due_ps_ += period_ps_;
+    if (replay) ++replay_next_;
+    else due_ps_ += period_ps_;
     if (!in_window(due)) continue;
     ++offered_;
     if (queued_ < spec_.workload.queue_depth) {

@@ -47,6 +47,7 @@
 #include "models/cache/tlb.hpp"
 #include "models/common/rng.hpp"
 #include "models/common/stats.hpp"
+#include "models/common/trace.hpp"
 #include "models/device/params.hpp"
 #include "models/device/root_complex.hpp"
 #include "models/domain/domain.hpp"
@@ -121,6 +122,9 @@ class Path {
   void lose_one_completion() { lose_completion_ = true; }
   Device& device() { return *dev_; }
   void stop_until(uint64_t t_ns) { ready_ns_ = t_ns > ready_ns_ ? t_ns : ready_ns_; }
+  // Observation only: completions counted in the window also record their latency here
+  // (a time series' per-interval histogram, which its sampler reads and clears); null: none.
+  void set_interval_latency(Histogram* h) { interval_latency_ns_ = h; }
 
  private:
   uint64_t next_due_ns() const;
@@ -159,6 +163,8 @@ class Path {
   uint64_t last_completion_ns_ = 0;
   uint64_t simulated_ = 0;
   bool lose_completion_ = false;
+  Histogram* interval_latency_ns_ = nullptr;
+  size_t replay_next_ = 0;  // a replayed workload: the next of its DMAs
 };
 
 struct DeviceTiming {
@@ -210,6 +216,8 @@ class Device {
   // Invalidate Completion (and VT-d's drain for untranslated DMA) waits until then.
   uint64_t max_use_ns = 0;
   Checker* checker = nullptr;      // set when the checker is on
+  TraceSink* trace = nullptr;      // set when a timeline is recorded (--trace): resets go there
+  uint32_t trace_pid = 0;          // this device's process in the timeline
   uint64_t resets = 0;             // device resets (abort, stall, PRI Failure)
   uint64_t pri_outstanding = 0;    // page requests (pages) in flight now
   uint64_t pri_retries = 0;        // page requests sent again (timeout, or faulted again after Success)

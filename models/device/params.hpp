@@ -8,6 +8,7 @@
 
 #include "models/cache/tlb.hpp"
 #include "models/common/enum_table.hpp"
+#include "models/device/replay.hpp"
 
 namespace iopf {
 
@@ -34,6 +35,10 @@ struct WorkloadSpec {
   uint64_t start_ns = 0;     // first DMA
   uint32_t queue_depth = 1024;  // open loop: arrivals that may wait while the path cannot issue
   bool reaches_outside_memory = false;  // the region may extend past guest memory
+  // A replayed trace (models/device/replay.hpp): when not empty, the DMAs are these, due at
+  // start + t_ns, arriving as an open loop does (queue_depth); rate and region are unused.
+  std::vector<ReplayDma> replay;
+  std::vector<ReplayUnmap> replay_unmaps;  // the loader turns them into a scripted source
 };
 
 struct PathSpec {

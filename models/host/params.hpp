@@ -4,9 +4,11 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "models/common/enum_table.hpp"
 #include "models/common/sizes.hpp"
+#include "models/device/replay.hpp"
 #include "models/iommu/invalidation.hpp"
 
 namespace iopf {
@@ -48,6 +50,9 @@ struct InvalidationSpec {
   uint64_t start_ns = 0;
   uint32_t batch_entries = 0;   // > 0: Linux-style deferred flush of the whole domain
   uint64_t batch_timeout_ns = 0;
+  // A replayed trace's unmaps (models/device/replay.hpp): when not empty, the events are
+  // these, each 4 KiB page of [iova, iova + bytes) at start + t_ns, instead of rate and region.
+  std::vector<ReplayUnmap> script;
 };
 
 }  // namespace iopf

@@ -115,6 +115,8 @@ class Iommu {
 
   Tlb& iotlb() { return iotlb_; }
   const Tlb& iotlb() const { return iotlb_; }
+  // The IOTLB and walk caches as the simulator holds them (sim.memory).
+  uint64_t cache_memory_bytes() const { return iotlb_.memory_bytes() + wc_s1_.memory_bytes() + wc_s2_.memory_bytes(); }
   const WalkCaches& walk_cache_s1() const { return wc_s1_; }
   uint64_t walks() const { return walks_; }
   uint64_t walk_mem_reads() const { return walk_mem_reads_; }
