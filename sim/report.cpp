@@ -86,6 +86,7 @@ json device_json(const Device& d, uint64_t window_ns, bool* conservation) {
                {"fault_latency_minor_ns", histogram_json(d.fault_latency_minor_ns)},
                {"fault_latency_major_ns", histogram_json(d.fault_latency_major_ns)}};
   dj["resets"] = d.resets;
+  dj["bandwidth_wait_ns"] = histogram_json(d.bandwidth_wait_ns);
   dj["atc"] = {{"hits", d.atc().hits()},
                {"misses", d.atc().misses()},
                {"ats_requests", d.ats_requests},
@@ -96,12 +97,26 @@ json device_json(const Device& d, uint64_t window_ns, bool* conservation) {
   return dj;
 }
 
+// Walker slots: mean_busy = slot time the window's walks took / the window.
+json walkers_json(const Iommu& m, uint64_t window_ns) {
+  const Walkers& wk = m.walkers();
+  const WalkerStats& w = wk.stats();
+  const double mean = window_ns ? static_cast<double>(w.busy_ns) / static_cast<double>(window_ns) : 0.0;
+  return {{"slots", w.slots},
+          {"max_busy", wk.max_busy()},
+          {"mean_busy", mean},
+          {"wait_ns", histogram_json(w.wait_ns)},
+          {"ats_front_wait_ns", histogram_json(w.ats_wait_ns)},
+          {"late_requests", wk.late_requests()}};
+}
+
 json iommu_json(const System& sys, const EngineStats& st) {
   const Iommu& m = sys.iommu;
   json j = {{"iotlb", {{"hits", m.iotlb().hits()}, {"misses", m.iotlb().misses()}}},
                 {"walk_cache", {{"hits", m.walk_cache_s1().hits()}, {"misses", m.walk_cache_s1().misses()}}},
                 {"walks", m.walks()},
                 {"walk_mem_reads", m.walk_mem_reads()},
+                {"walkers", walkers_json(m, sys.sc.duration_ns)},
                 {"prq", {{"depth", sys.sc.iommu.prq_depth},
                          {"max_depth", st.prq.max_depth},
                          {"overflows", st.prq.overflows},
@@ -114,6 +129,8 @@ json iommu_json(const System& sys, const EngineStats& st) {
                                 {"source_events", sys.activity.source_events()},
                                 {"batched_flushes", sys.activity.batched_flushes()},
                                 {"atc_requests", st.inv.atc_requests},
+                                {"batches", st.inv.batches},
+                                {"descriptors", st.inv.descriptors},
                                 {"iommu_entries_removed", st.inv.iommu_entries_removed},
                                 {"queue_max_depth", st.inv.queue_max_depth}};
   return j;
@@ -164,6 +181,7 @@ json host_json(const System& sys, const EngineStats& st) {
                {"fault_cpu_ns", h.fault_cpu_ns()},
                {"reclaim_cpu_ns", h.reclaim_cpu_ns()},
                {"reclaim_scanned_pages", h.reclaim_scanned_pages()},
+               {"root_complex", {{"late_requests", sys.root_complex.late_requests()}}},
                {"device_faults", {{"minor", df[static_cast<int>(FaultKind::kMinor)]},
                                   {"major", df[static_cast<int>(FaultKind::kMajor)]},
                                   {"write_protect", df[static_cast<int>(FaultKind::kWriteProtect)]}}}};

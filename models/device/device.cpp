@@ -8,6 +8,10 @@
 
 namespace iopf {
 
+namespace {
+constexpr uint64_t kHoldBackNs = 1000;  // chosen: see Path::do_dma
+}  // namespace
+
 Device::Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const DeviceTiming& t, uint64_t seed)
     : spec_(spec), domain_(domain), iommu_(iommu), timing_(t) {
   if (spec_.ats) atc_.configure(spec_.atc);
@@ -15,6 +19,21 @@ Device::Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const Devic
   ps_per_byte_x1000_ = static_cast<uint64_t>(std::llround(t.ps_per_byte * 1000.0));
   paths_.reserve(spec_.paths.size());
   for (const PathSpec& p : spec_.paths) paths_.emplace_back(p, this, seed, streams::path(spec_.name, p.name));
+}
+
+uint64_t Device::transfer(bool to_device, uint64_t t, uint32_t bytes, bool counted) {
+  const uint64_t wire = tlp_wire_bytes(bytes, spec_.max_payload_bytes);
+  const uint64_t link_ns = (wire * ps_per_byte_x1000_ + 999'999) / 1'000'000;
+  uint64_t done;
+  if (rc_) {  // the link and the root complex, as calendars
+    done = rc_->transfer(rc_port_, to_device, t, wire);
+  } else {  // a device alone (unit tests): its link, a next-free time per direction
+    uint64_t& free_at = to_device ? down_free_ns_ : up_free_ns_;
+    done = std::max(t, free_at) + link_ns;
+    free_at = done;
+  }
+  if (counted) bandwidth_wait_ns.record(done > t + link_ns ? done - (t + link_ns) : 0);
+  return done;
 }
 
 void Device::set_window(uint64_t origin_ns, uint64_t start_ns, uint64_t end_ns) {
@@ -256,7 +275,10 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
       ++d.ats_requests;
       const Xlate x = mmu.translate(dom, d.spec().pasid, va);
       if (tm.walk_sets_accessed && x.present && !x.iotlb_hit) d.domain().touch(va);  // the walk sets it
-      t += 2 * tm.pcie_latency_ns + tm.ats_translation_ns + mmu.latency_ns(x);
+      // The request crosses PCIe, queues at the IOMMU's front end, is looked up (and walked,
+      // waiting for a walker slot), and the completion crosses back.
+      const uint64_t looked_up = mmu.ats_front_ns(t + tm.pcie_latency_ns, counted);
+      t = looked_up + mmu.timed_latency_ns(x, looked_up, counted) + tm.pcie_latency_ns;
       if (!x.present || (w.write && !x.writable)) return on_fault(due_ns, t, va, counted, parked);
       d.atc().insert(d.asid(), va, x.pa, x.page_lg2, x.writable);
       pa = x.pa;
@@ -264,7 +286,7 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
   } else {
     const Xlate x = mmu.translate(dom, d.spec().pasid, va);
     if (tm.walk_sets_accessed && x.present && !x.iotlb_hit) d.domain().touch(va);
-    untranslated_ns = mmu.latency_ns(x);
+    untranslated_ns = mmu.timed_latency_ns(x, t + tm.pcie_latency_ns, counted);
     // No ATS, so no PRI: an unrecoverable DMA fault, handled as the device's intolerant_fault.
     if (!x.present || (w.write && !x.writable))
       return on_fault(due_ns, t + tm.pcie_latency_ns + untranslated_ns, va, counted, parked);
@@ -275,11 +297,20 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
 
   uint64_t done;
   if (w.write) {
-    const uint64_t sent = d.transfer(false, t, w.access_bytes);
+    const uint64_t sent = d.transfer(false, t, w.access_bytes, counted);
+    // The write's data leaves the device's buffer only as fast as the link and the root complex
+    // take it: when this transfer had to wait over kHoldBackNs (the data the device buffers,
+    // chosen: 1 us of it), the path's next write issues (and translates, overlapping this
+    // transfer) only once this one's data has started to leave. So a write stream the link or the root complex
+    // cannot carry queues in the path, and overruns past queue_depth.
+    const auto link_ns =
+        static_cast<uint64_t>(static_cast<double>(tlp_wire_bytes(w.access_bytes, d.spec().max_payload_bytes)) *
+                              tm.ps_per_byte / 1000.0);
+    if (sent > t + link_ns + kHoldBackNs) ready_ns_ = std::max(ready_ns_, sent - link_ns);
     done = sent + tm.pcie_latency_ns + untranslated_ns + tm.memory_latency_ns;
   } else {
     const uint64_t data_ready = t + tm.pcie_latency_ns + untranslated_ns + tm.memory_latency_ns;
-    done = d.transfer(true, data_ready, w.access_bytes) + tm.pcie_latency_ns;
+    done = d.transfer(true, data_ready, w.access_bytes, counted) + tm.pcie_latency_ns;
   }
   complete(due_ns, done, counted);
   if (counted && d.spec().msi_every_dmas) d.dma_done_for_msi(done);
@@ -294,7 +325,8 @@ void Device::dma_done_for_msi(uint64_t t) {
   const Xlate x = domain_->msi_doorbell_iova(&iova) ? iommu_->translate(dom, spec_.pasid, iova) : Xlate{};
   // An MSI is sent untranslated (the IOMMU translates it, whatever the device's ATS); the
   // IOMMU's time is inline, then the posted write to the ITS.
-  const uint64_t at = transfer(false, t, 4) + timing_.pcie_latency_ns + iommu_->latency_ns(x);
+  const uint64_t arrived = transfer(false, t, 4, false) + timing_.pcie_latency_ns;  // not a DMA: no bandwidth_wait
+  const uint64_t at = arrived + iommu_->timed_latency_ns(x, arrived, false);
   if (!x.present || !x.writable) {
     ++msi_faults;  // the IOMMU drops it and records an event; the interrupt is lost
     return;

@@ -81,7 +81,9 @@ struct DeviceSpec {
   uint64_t pri_backoff_ns = 0;    // wait before re-sending a page request
   uint32_t prg_pages = 1;         // pages per page request group: the faulting one and those after it
   uint64_t pcie_latency_ns = 0;         // one way, device <-> root complex
-  double pcie_bandwidth_bytes_per_s = 0;
+  double pcie_bandwidth_bytes_per_s = 0;  // per direction, wire bytes
+  uint32_t max_payload_bytes = 256;       // PCIe MPS: TLP payload
+  uint32_t inv_queue_depth = 32;          // ATS Invalidate Requests outstanding at once
   uint32_t msi_every_dmas = 0;    // an MSI (a write to the domain's doorbell slot) per this many DMAs; 0: none
   std::vector<PathSpec> paths;
 };

@@ -22,6 +22,7 @@ struct HostSpec {
   double swap_read_bytes_per_s = 0;
   double swap_write_bytes_per_s = 0;
   uint64_t swap_latency_ns = 0;
+  double root_complex_bytes_per_s = 63e9;  // per direction, shared by all devices
   double zero_bytes_per_s = 0;          // a core zeroing memory (faults, pinning)
   uint64_t reclaim_scan_ns_per_page = 0;
   uint64_t dirty_log_ns_per_page = 0;
