@@ -2,10 +2,11 @@
 # Builds the libFuzzer targets with clang (ASan + UBSan + libFuzzer) in their own build
 # directory and runs each one for a number of seconds or executions.
 #
-#   scripts/fuzz.sh [--seconds N | --runs N] [--target fuzz_scenario|fuzz_set]... \
+#   scripts/fuzz.sh [--seconds N | --runs N] [--seed N] [--target fuzz_scenario|fuzz_set]... \
 #                   [--build-dir DIR] [--no-install]
 #
-# --runs N is libFuzzer -runs (executions, the corpus replay included). Defaults: 30 seconds
+# --runs N is libFuzzer -runs (executions, the corpus replay included); with --seed the same
+# inputs are tried on every machine, which is what the ctest fuzz_short uses. Defaults: 30 seconds
 # per target, both targets, build dir build-fuzz. Installs clang and
 # libFuzzer (Debian: clang, libclang-rt-dev) when missing, unless --no-install, in which case
 # it exits 77 ("skipped", for ctest) when they are missing. Seeds: scenarios/*.json and
@@ -14,15 +15,16 @@
 # in tests/ (replay one with: DIR/fuzz/<target> ARTIFACT).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-seconds=30 runs="" build="$root/build-fuzz" install=1 targets=()
+seconds=30 runs="" seed="" build="$root/build-fuzz" install=1 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; runs=""; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
+    --seed) seed=$2; shift 2 ;;
     --target) targets+=("$2"); shift 2 ;;
     --build-dir) build=$2; shift 2 ;;
     --no-install) install=0; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "fuzz.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -69,6 +71,7 @@ for t in "${targets[@]}"; do
   [ "$t" = fuzz_scenario ] && cp "$root"/scenarios/*.json "$seeds/"
   limit=(-max_total_time="$seconds"); [ -n "$runs" ] && limit=(-runs="$runs")
   extra=(); [ "$t" = fuzz_scenario ] && extra=(-dict="$dict")
+  [ -n "$seed" ] && extra+=(-seed="$seed")
   log="$build/$t.log"
   echo "fuzz.sh: $t ${limit[*]}" >&2
   if "$build/fuzz/$t" "${limit[@]}" "${extra[@]}" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \

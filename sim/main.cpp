@@ -140,7 +140,8 @@ int cmd_run(const std::string& file, const std::optional<std::string>& report_pa
   if (!quiet) std::cout << iopf::format_summary(report);
   const nlohmann::json& checks = report["checks"];
   const bool ok = checks["conservation_ok"].get<bool>() &&
-                  (!checks.contains("stale_translation_uses") || checks["stale_translation_uses"].get<uint64_t>() == 0);
+                  (!checks.contains("stale_translation_uses") || checks["stale_translation_uses"].get<uint64_t>() == 0) &&
+                  (!checks.contains("stale_permission_uses") || checks["stale_permission_uses"].get<uint64_t>() == 0);
   if (!ok) std::cerr << "iopfsim: a correctness check failed (see checks in the report)\n";
   return ok ? 0 : 1;
 }

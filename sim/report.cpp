@@ -138,7 +138,7 @@ json domain_json(const System& sys, const EngineStats& st, size_t i) {
              {"faults_resolved", d.faults_resolved()},
              {"major_faults", d.major_faults()},
              {"invalidations_by_reason", reasons},
-             {"vcpu", {{"touches", a.vcpu_touches}, {"faults", a.vcpu_faults}}},
+             {"vcpu", {{"touches", a.vcpu_touches}, {"writes", a.vcpu_writes}, {"faults", a.vcpu_faults}}},
              {"migrations", a.migrations},
              {"thp_splits", sys.memory.thp_splits(i)},
              {"thp_collapses", a.thp_collapses},
@@ -158,6 +158,8 @@ json host_json(const System& sys, const EngineStats& st) {
                {"swap_in_bytes", h.swap_in_bytes()},
                {"reclaim_waits", h.reclaim_waits()},
                {"fault_cpu_ns", h.fault_cpu_ns()},
+               {"reclaim_cpu_ns", h.reclaim_cpu_ns()},
+               {"reclaim_scanned_pages", h.reclaim_scanned_pages()},
                {"device_faults", {{"minor", df[static_cast<int>(FaultKind::kMinor)]},
                                   {"major", df[static_cast<int>(FaultKind::kMajor)]},
                                   {"write_protect", df[static_cast<int>(FaultKind::kWriteProtect)]}}}};
@@ -196,6 +198,7 @@ json make_report(const System& sys, const EngineStats& st) {
   r["checks"] = {{"conservation_ok", conservation}, {"checker", sc.engine.checker}};
   if (sys.checker) {
     r["checks"]["stale_translation_uses"] = sys.checker->stale_translation_uses();
+    r["checks"]["stale_permission_uses"] = sys.checker->stale_permission_uses();
     r["checks"]["uses_checked"] = sys.checker->uses_checked();
   }
   return r;
@@ -339,7 +342,8 @@ std::string format_summary(const json& r) {
   summary_domains(r, os);
   os << "checks: conservation " << (r["checks"]["conservation_ok"].get<bool>() ? "ok" : "VIOLATED");
   if (r["checks"].contains("stale_translation_uses"))
-    os << ", stale translation uses " << r["checks"]["stale_translation_uses"].get<uint64_t>();
+    os << ", stale translation uses " << r["checks"]["stale_translation_uses"].get<uint64_t>()
+       << ", stale permission uses " << r["checks"]["stale_permission_uses"].get<uint64_t>();
   os << "\n";
   return os.str();
 }

@@ -560,18 +560,52 @@ InvalidationSpec read_invalidation(const Scenario& sc, const json& obj, const st
 }
 
 // Reads each element of the array at key with read(element, pointer), names unique.
+// Every error of a file, not only the first: each independent part is read apart.
+class Errors {
+ public:
+  template <class Fn>
+  bool attempt(Fn fn) {
+    try {
+      fn();
+      return true;
+    } catch (const InputError& e) {
+      list_.push_back(e);
+      return false;
+    }
+  }
+  bool any() const { return !list_.empty(); }
+  // One error as it is; several as the first, followed by the others, one a line.
+  void throw_if_any() const {
+    if (list_.empty()) return;
+    if (list_.size() == 1) throw list_.front();
+    const InputError& first = list_.front();
+    std::string msg = first.detail();
+    msg += " (and " + std::to_string(list_.size() - 1) + " more)";
+    for (size_t i = 1; i < list_.size(); ++i) msg += "\niopfsim: error: " + std::string(list_[i].what());
+    throw InputError(first.file(), first.pointer(), msg);
+  }
+
+ private:
+  std::vector<InputError> list_;
+};
+
+// Reads each element of the array at key with read(element, pointer), names unique; an
+// element that fails is left out and its error collected.
 template <class Spec, class Read>
 std::vector<Spec> read_named_array(const json& doc, const char* key, const std::string& file, bool required,
-                                   const char* unique_what, Read read) {
+                                   const char* unique_what, Errors* errors, Read read) {
   const json& arr = array_at(doc, key, "", file, required);
   std::vector<Spec> out;
   std::set<std::string> names;
   for (size_t i = 0; i < arr.size(); ++i) {
     const std::string p = "/" + std::string(key) + "/" + std::to_string(i);
-    out.push_back(read(arr[i], p));
-    if (!names.insert(out.back().name).second)
-      throw InputError(file, p + "/name", std::string("expected a unique ") + unique_what + ", found a second \"" +
-                                              out.back().name + "\"");
+    errors->attempt([&] {
+      Spec s = read(arr[i], p);
+      if (!names.insert(s.name).second)
+        throw InputError(file, p + "/name", std::string("expected a unique ") + unique_what + ", found a second \"" +
+                                                s.name + "\"");
+      out.push_back(std::move(s));
+    });
   }
   return out;
 }
@@ -637,37 +671,56 @@ PinPlan pin_plan(const Scenario& sc, size_t domain_index) {
   return d.kind->pin_plan(d, attached);
 }
 
-Scenario parse_scenario(const json& doc, const std::string& file) {
-  Scenario sc;
-  sc.file = file;
+namespace {
+
+void read_top(const json& doc, const std::string& file, Scenario* sc) {
   ObjReader top(doc, "", file, kScenarioTable,
                 {"comment", "host", "iommu", "engine", "domains", "devices", "invalidations"});
   if (top.str("schema") != "iopfsim.scenario/1")
     top.fail("schema", "expected \"iopfsim.scenario/1\", found " + describe_json(doc["schema"]));
-  sc.name = top.str("name");
-  sc.seed = static_cast<uint64_t>(top.integer("seed"));
-  sc.duration_ns = top.ns("duration");
-  sc.warmup_ns = top.ns("warmup");
-  sc.comment = read_comment(doc, file);
-  sc.host = read_host(sub(doc, "host"), file);
-  sc.iommu = read_iommu(sub(doc, "iommu"), file);
-  sc.engine = read_engine(sub(doc, "engine"), file);
+  sc->name = top.str("name");
+  sc->seed = static_cast<uint64_t>(top.integer("seed"));
+  sc->duration_ns = top.ns("duration");
+  sc->warmup_ns = top.ns("warmup");
+}
 
-  sc.domains = read_named_array<DomainSpec>(doc, "domains", file, true, "domain name",
-                                            [&](const json& j, const std::string& p) { return read_domain(j, p, file); });
-  if (sc.domains.empty()) throw InputError(file, "/domains", "expected at least one domain, found an empty array");
-  if (sc.domains.size() > 64)
-    throw InputError(file, "/domains", "expected at most 64 domains, found " + std::to_string(sc.domains.size()));
-  sc.devices = read_named_array<DeviceSpec>(
-      doc, "devices", file, true, "device name", [&](const json& j, const std::string& p) { return read_device(sc, j, p, file); });
-  if (sc.devices.empty()) throw InputError(file, "/devices", "expected at least one device, found an empty array");
-  sc.invalidations = read_named_array<InvalidationSpec>(
-      doc, "invalidations", file, false, "name",
-      [&](const json& j, const std::string& p) { return read_invalidation(sc, j, p, file); });
+// Domains, then what refers to them (devices, invalidation sources): read only when every
+// domain was read, so a bad domain does not make every device that names it an error too.
+void read_domains_and_users(const json& doc, const std::string& file, Scenario* sc, Errors* errors) {
+  sc->domains = read_named_array<DomainSpec>(doc, "domains", file, true, "domain name", errors,
+                                             [&](const json& j, const std::string& p) { return read_domain(j, p, file); });
+  if (errors->any()) return;
+  if (sc->domains.empty()) throw InputError(file, "/domains", "expected at least one domain, found an empty array");
+  if (sc->domains.size() > 64)
+    throw InputError(file, "/domains", "expected at most 64 domains, found " + std::to_string(sc->domains.size()));
+  sc->devices = read_named_array<DeviceSpec>(doc, "devices", file, true, "device name", errors,
+                                             [&](const json& j, const std::string& p) { return read_device(*sc, j, p, file); });
+  if (!errors->any() && sc->devices.empty())
+    throw InputError(file, "/devices", "expected at least one device, found an empty array");
+  sc->invalidations = read_named_array<InvalidationSpec>(
+      doc, "invalidations", file, false, "name", errors,
+      [&](const json& j, const std::string& p) { return read_invalidation(*sc, j, p, file); });
+}
+
+}  // namespace
+
+Scenario parse_scenario(const json& doc, const std::string& file) {
+  Scenario sc;
+  sc.file = file;
+  if (!doc.is_object()) throw InputError(file, "", "expected an object (scenario), found " + describe_json(doc));
+  Errors errors;  // every independent part is read, and every error reported
+  errors.attempt([&] { read_top(doc, file, &sc); });
+  errors.attempt([&] { sc.comment = read_comment(doc, file); });
+  errors.attempt([&] { sc.host = read_host(sub(doc, "host"), file); });
+  errors.attempt([&] { sc.iommu = read_iommu(sub(doc, "iommu"), file); });
+  errors.attempt([&] { sc.engine = read_engine(sub(doc, "engine"), file); });
+  errors.attempt([&] { read_domains_and_users(doc, file, &sc, &errors); });
+  errors.throw_if_any();
   check_pinned_fits(sc);
   check_streams_distinct(sc);
   return sc;
 }
+
 
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
   json doc = parse_scenario_json(read_scenario_file(path), path);

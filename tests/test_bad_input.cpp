@@ -139,3 +139,23 @@ TEST(BadInputFile, BadOverride) {
 }
 
 }  // namespace
+
+namespace {
+
+// validate reports every error of a file: independent parts are read apart.
+TEST(BadInputFile, EveryErrorOfAFileIsReported) {
+  json j = base();
+  j["host"]["cores"] = 0;
+  j["iommu"]["prq_overflow"] = "panic";
+  j["engine"]["quantum"] = "0ns";
+  j["domains"][0]["format"] = "sparc_srmmu";
+  const std::string file = write_temp(j, "many-errors");
+  const CmdResult v = run_iopfsim("validate " + file);
+  EXPECT_EQ(v.status, 2);
+  for (const char* ptr : {"/host/cores", "/iommu/prq_overflow", "/engine/quantum", "/domains/0/format"})
+    EXPECT_NE(v.err.find(std::string("at ") + ptr + ":"), std::string::npos) << ptr << " in: " << v.err;
+  EXPECT_NE(v.err.find("(and 3 more)"), std::string::npos) << v.err;
+  std::remove(file.c_str());
+}
+
+}  // namespace

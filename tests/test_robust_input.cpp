@@ -244,3 +244,23 @@ TEST(RobustInput, InvalidationRegionThatWrapsIsRefused) {
 }
 
 }  // namespace
+
+namespace {
+
+// Found by fuzz_set: two errors whose keys hold a NUL ("\u0000") crashed the error collector,
+// which cut the first message's prefix off what() (a C string, so shorter than the key).
+TEST(RobustInput, KeysHoldingNulAreNamedAndEveryErrorListed) {
+  TempDir d;
+  const std::string f = d.write("s.json", R"({
+  "schema": "iopfsim.scenario/1", "name": "nul", "duration": "20us",
+  "domains": [{"name": "vm", "kind": "shared_tdp", "memory": "1GiB", "a\u0000b": 1},
+              {"name": "vm2", "kind": "pinned", "memory": "1GiB", "c\u0000d": 2}],
+  "devices": [{"name": "nic", "domain": "vm",
+               "paths": [{"name": "p", "workload": {"region_size": "1MiB", "rate": "1Mpps"}}]}]
+})");
+  const CmdResult r = run_iopfsim("run " + f + " --quiet");
+  expect_refused(r, {f + ": at /domains/0/a\\u0000b: unknown key \"a\\u0000b\"", "(and 1 more)",
+                     f + ": at /domains/1/c\\u0000d: unknown key \"c\\u0000d\""});
+}
+
+}  // namespace

@@ -387,6 +387,7 @@ TEST(Checker, RandomizedStressLeavesNoStaleTranslation) {
     const json r = run_report(file, "--seed " + std::to_string(seed));
     check_invariants(r);
     EXPECT_EQ(r["checks"]["stale_translation_uses"].get<uint64_t>(), 0u) << "seed " << seed;
+    EXPECT_EQ(r["checks"]["stale_permission_uses"].get<uint64_t>(), 0u) << "seed " << seed;
     EXPECT_GT(r["checks"]["uses_checked"].get<uint64_t>(), 5000u);
     const json& by = r["domains"][0]["invalidations_by_reason"];
     int k = 0;
@@ -406,4 +407,28 @@ TEST(Scenario, EveryShippedScenarioKeepsTheWindowRules) {
     SCOPED_TRACE(name);
     check_invariants(run_report(scenario(name)));
   }
+}
+
+// Dirty logging under a device writing its buffers: no write uses a permission the
+// write-protect took away once its invalidation completed; with the batch rule broken on
+// purpose (no clamp, no drain, a long quantum) the checker sees such writes.
+TEST(Checker, StalePermissionUsesOnlyWhenTheBatchRuleIsBroken) {
+  const std::string file = temp_path("wp.json");
+  std::ofstream(file) << R"({"schema": "iopfsim.scenario/1", "name": "wp", "duration": "3ms",
+    "domains": [{"name": "vm", "kind": "shared_tdp", "memory": "64MiB", "resident_fraction": 1.0,
+                 "dirty_log_interval": "300us", "dirty_log_start": "100us"}],
+    "devices": [{"name": "nic", "domain": "vm", "ats": true, "pri": true,
+      "paths": [{"name": "buf", "fault_tolerant": true,
+                 "workload": {"region_base": "8MiB", "region_size": "64KiB", "access_size": "1KiB", "op": "write",
+                              "rate": "4Mpps"}}]}]})";
+  const json safe = run_report(file);
+  EXPECT_EQ(safe["checks"]["stale_permission_uses"].get<uint64_t>(), 0u);
+  EXPECT_GT(safe["domains"][0]["dirty_log"]["cycles"].get<uint64_t>(), 5u);
+  const std::string report = temp_path("wp-broken.json");
+  const CmdResult r = run_iopfsim("run " + file + " --checker --quiet --report " + report +
+                                  " --set /engine/unsafe_batching=true --set /engine/quantum=100us");
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_GT(json::parse(slurp(report))["checks"]["stale_permission_uses"].get<uint64_t>(), 0u);
+  std::remove(file.c_str());
+  std::remove(report.c_str());
 }

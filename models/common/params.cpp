@@ -105,7 +105,7 @@ ObjReader::ObjReader(const json& obj, std::string pointer, const std::string& fi
       for (const ParamSpec& s : table_.specs) keys += (keys.empty() ? "" : ", ") + std::string(s.name);
       for (const std::string& n : nested) keys += (keys.empty() ? "" : ", ") + n;
       throw InputError(file_, ptr_ + "/" + escape_pointer_token(it.key()),
-                       "unknown key \"" + it.key() + "\" in " + table.object + "; expected one of: " + keys);
+                       "unknown key \"" + InputError::printable(it.key()) + "\" in " + table.object + "; expected one of: " + keys);
     }
   }
 }

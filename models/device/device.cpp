@@ -233,7 +233,7 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
     pa = x.pa;
   }
   if (t > d.max_use_ns) d.max_use_ns = t;
-  if (d.checker) d.checker->on_use(dom.id, *dom.table, va, pa, t);
+  if (d.checker) d.checker->on_use(dom.id, *dom.table, va, pa, t, w.write);
 
   uint64_t done;
   if (w.write) {

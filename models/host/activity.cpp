@@ -55,9 +55,13 @@ void HostActivity::migration_loop(size_t di, double rate_per_s, uint64_t copy_ns
     if (!dom.random_resident(rng, &gpa)) return;
     memory_->split_large(di, gpa, port);
     if (dom.classify(gpa, false) != FaultKind::kNone) return;
+    const uint32_t id = dom.iommu_view().id;
+    std::vector<uint64_t> keys;
+    if (checker_) keys = checker_->on_zap(id, gpa, gpa + kBasePageBytes, &dom.table());  // before the change
     dom.evict(gpa, false);
-    invalidate_changed(*inv_, checker_, di, dom.iommu_view().id, InvKind::kPage, InvReason::kMigration, gpa,
-                       gpa + kBasePageBytes, port);
+    const uint64_t t = inv_->invalidate(di, InvKind::kPage, InvReason::kMigration,
+                                        {inv_filter(InvKind::kPage, id, 0, gpa, gpa + kBasePageBytes)}, port);
+    if (checker_) checker_->on_complete(keys, t);
     svc_->cpu_work(copy_ns);
     dom.place_migrated(gpa);
     ++per_domain_[di].migrations;
@@ -88,9 +92,11 @@ void HostActivity::dirty_log_loop(size_t di, uint64_t first_ns, uint64_t interva
     const uint64_t bytes = dom.write_protect_all();
     ++per_domain_[di].dirty_log_cycles;
     per_domain_[di].write_protected_bytes += bytes;
-    if (bytes)
-      inv_->invalidate(di, InvKind::kDomain, InvReason::kDirtyLog,
-                       {inv_filter(InvKind::kDomain, dom.iommu_view().id, 0, 0, ~0ULL)}, port);
+    if (!bytes) continue;
+    if (checker_) checker_->on_write_protect(dom.iommu_view().id, dom.table());
+    const uint64_t done = inv_->invalidate(di, InvKind::kDomain, InvReason::kDirtyLog,
+                                           {inv_filter(InvKind::kDomain, dom.iommu_view().id, 0, 0, ~0ULL)}, port);
+    if (checker_) checker_->on_protect_complete(dom.iommu_view().id, done);
   }
 }
 
@@ -143,13 +149,13 @@ class ScriptedSource {
     for (uint64_t p = lo; p < lo + spec_.range_bytes; p += kBasePageBytes) {
       if (dom_->classify(p, false) != FaultKind::kNone) continue;  // not present
       if (dom_->is_pinned(p) && spec_.action == InvAction::kZap) continue;
+      if (checker_) {  // before the change: the checker records the PA it takes away
+        auto k = checker_->on_zap(dom_id_, p, p + kBasePageBytes, &dom_->table());
+        keys->insert(keys->end(), k.begin(), k.end());
+      }
       const uint64_t before = dom_->resident_bytes();
       dom_->evict(p, false);
       if (spec_.action == InvAction::kZap) memory_->use(-static_cast<int64_t>(before - dom_->resident_bytes()));
-      if (checker_) {
-        auto k = checker_->on_zap(dom_id_, p, p + kBasePageBytes);
-        keys->insert(keys->end(), k.begin(), k.end());
-      }
     }
   }
   void put_back(uint64_t lo) {  // remap: each page taken away comes back in a new frame

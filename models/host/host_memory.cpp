@@ -110,13 +110,13 @@ uint32_t HostMemory::reclaim_batch(size_t* rr, InvPort* port) {
     miss = 0;
     split_large(di, gpa, port);
     if (dom.classify(gpa, false) != FaultKind::kNone) continue;  // faulted away meanwhile
-    dom.evict(gpa, true);
     const uint32_t id = dom.iommu_view().id;
-    filters[di].push_back(inv_filter(InvKind::kPage, id, 0, gpa, gpa + kBasePageBytes));
-    if (checker_) {
-      auto k = checker_->on_zap(id, gpa, gpa + kBasePageBytes);
+    if (checker_) {  // before the change: the checker records the PA it takes away
+      auto k = checker_->on_zap(id, gpa, gpa + kBasePageBytes, &dom.table());
       keys[di].insert(keys[di].end(), k.begin(), k.end());
     }
+    dom.evict(gpa, true);
+    filters[di].push_back(inv_filter(InvKind::kPage, id, 0, gpa, gpa + kBasePageBytes));
     ++taken;
   }
   if (!taken) return 0;
