@@ -58,7 +58,9 @@ json prq_departures(const System& sys, const EngineStats& st, const Device& dev,
   add(dev.spec().prg_pages != 1, "prg_pages > 1: a group takes several entries");
   add(st.prq.auto_responses > 0, "auto_success: blocked requests come back at once (arrivals not Poisson)");
   add(dev.pri_retries > 0, "requests were retried after a timeout (arrivals not Poisson)");
-  add(dev.spec().pri_outstanding < sc.iommu.prq_depth, "pri_outstanding < K: the device throttles its requests");
+  // A lost request keeps its slot until pri_timeout, an answered one until its response arrives.
+  add(dev.spec().pri_outstanding < sc.iommu.prq_depth + st.prq.overflows + sc.host.cores,
+      "pri_outstanding < K + lost requests + handlers: the device may have throttled its requests");
   add(sc.iommu.prq_handling_ns > 0, "prq_handling > 0: a serial IOMMU step before the queue");
   add(sc.host.irq_latency.mean_ns() > 0, "irq_latency > 0: added to the service mean (service not exponential)");
   add(zero_ns > 0, "zeroing a page adds " + std::to_string(zero_ns) + " ns to each service (not exponential)");

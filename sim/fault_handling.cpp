@@ -37,6 +37,10 @@ void FaultHandling::respond(PageRequest* req) {
 }
 
 void FaultHandling::prq_loop() {
+  // The PRQ is a ring in host memory: the IOMMU writes each accepted request's descriptor there
+  // at once (the hand-off starts when it is sent, not when a handler asks), and a handler that
+  // becomes free reads what is already written. A permanent receiver makes the mailbox eager.
+  faults_->set_receiver(sg4::Actor::self());
   for (;;) {
     auto* req = prq_->get<PageRequest>();
     svc_->count_event();
