@@ -36,6 +36,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <stdexcept>
 
 #include "sim/device_side.hpp"
@@ -125,6 +126,39 @@ void set_up_domain(Parts& parts, size_t di) {
   }
 }
 
+// Observers sample on the engine's time advances, never with an actor or an event of their
+// own: a sleeping actor would make the engine stop at the sample times, and advancing the
+// clock in other steps changes the rounding of the activities in progress (a run's figures
+// would then depend on the sampling). When the clock moves past k * interval, every model
+// has done what it does before that instant and nothing happens until the new time: the
+// sample there is exact (up to the device actors' inline run-ahead, sim/observer.hpp).
+// The handler cannot be disconnected (SimGrid 3.32 keeps the signal private): it stops when
+// *active turns false, which run_engine does after the run.
+void start_observers(RunView& view, const std::vector<Observer*>& observers, const std::shared_ptr<bool>& active) {
+  std::vector<uint64_t> next(observers.size());
+  for (size_t i = 0; i < observers.size(); ++i) {
+    observers[i]->begin(view);
+    next[i] = observers[i]->interval_ns();
+  }
+  if (observers.empty()) return;
+  sg4::Engine::on_time_advance_cb([&view, observers, next, active](double) mutable {
+    if (!*active) return;
+    const uint64_t now = SimServices::clock_ns();
+    for (size_t i = 0; i < observers.size(); ++i)
+      for (; next[i] <= now; next[i] += observers[i]->interval_ns()) observers[i]->sample(view, next[i]);
+  });
+}
+
+void attach_trace(TraceSink* trace, System& sys, FaultHandling& faults, InvalidationQueue& invq) {
+  faults.set_trace(trace);
+  invq.set_trace(trace);
+  sys.memory.set_trace(trace);
+  for (size_t i = 0; i < sys.devices.size(); ++i) {
+    sys.devices[i]->trace = trace;
+    sys.devices[i]->trace_pid = TraceTrack::kDevicePid0 + static_cast<uint32_t>(i);
+  }
+}
+
 std::vector<std::string> engine_args(const std::vector<std::string>& simgrid_args) {
   std::vector<std::string> args = {"iopfsim", "--cfg=network/model:CM02", "--cfg=network/crosstraffic:0",
                                    "--cfg=surf/precision:1e-12", "--log=root.thresh:warning"};
@@ -134,7 +168,8 @@ std::vector<std::string> engine_args(const std::vector<std::string>& simgrid_arg
 
 }  // namespace
 
-EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args) {
+EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args,
+                       const std::vector<Observer*>& observers, TraceSink* trace) {
   std::vector<std::string> args = engine_args(simgrid_args);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -151,12 +186,13 @@ EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args
   FaultHandling faults(&svc, sys.sc.iommu, sys.sc.host, &sys.memory, sys.sc.seed);
   sys.memory.attach(&svc, &invq, &sys.iommu, sys.checker.get());
   sys.activity.attach(&svc, &invq, sys.checker.get());
+  if (trace) attach_trace(trace, sys, faults, invq);
 
   svc.start_actor("prq", p.iommu, [&faults] { faults.prq_loop(); }, true);
   svc.start_actor("inv_queue", p.iommu, [&invq] { invq.queue_loop(); }, true);
   svc.spawn_daemon("kswapd", [&sys] { sys.memory.reclaim_loop(); });
   for (uint32_t c = 0; c < sys.sc.host.cores; ++c)
-    svc.spawn_daemon("fault_handler:" + std::to_string(c), [&faults] { faults.handler_loop(); });
+    svc.spawn_daemon("fault_handler:" + std::to_string(c), [&faults, c] { faults.handler_loop(c); });
   for (size_t i = 0; i < sys.devices.size(); ++i)
     if (invq.add_device(sys.devices[i].get()))
       svc.start_actor("atc_inv:" + sys.devices[i]->spec().name, p.devices[i], [&invq, i] { invq.atc_loop(i); }, true);
@@ -167,10 +203,15 @@ EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args
   Parts parts{sys, svc, faults, p, quantum};
   for (size_t di = 0; di < sys.domains.size(); ++di)
     svc.spawn("setup:" + sys.domains[di]->spec().name, [&parts, di] { set_up_domain(parts, di); });
+  RunView view{sys, faults.stats(), invq.stats()};
+  const uint64_t model_histograms = Histogram::live();
+  const auto observing = std::make_shared<bool>(true);
+  start_observers(view, observers, observing);
 
   const auto t0 = std::chrono::steady_clock::now();
   e.run();
   const auto t1 = std::chrono::steady_clock::now();
+  *observing = false;
   if (!svc.failure().empty()) throw std::runtime_error("simulation failed in actor " + svc.failure());
   if (deadlock) throw std::runtime_error("simulation deadlocked: actors wait on each other with no event pending");
 
@@ -178,11 +219,13 @@ EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args
   st.simulated_ns = SimServices::clock_ns();
   for (const auto& d : sys.devices)
     for (const Path& path : d->paths()) st.simulated_ns = std::max(st.simulated_ns, path.last_completion_ns());
+  for (Observer* o : observers) o->end(view, st.simulated_ns);
   st.events = svc.events();
   st.wall_s = std::chrono::duration<double>(t1 - t0).count();
   st.quantum_ns = quantum;
   st.prq = faults.stats();
   st.inv = invq.stats();
+  st.model_histograms = model_histograms;
   return st;
 }
 

@@ -26,12 +26,21 @@ sg4::Mailbox* FaultHandling::response_mailbox(const Device* p) {
   return sg4::Mailbox::by_name("prg:" + std::to_string(reinterpret_cast<uintptr_t>(p)));
 }
 
+// A page request in the timeline: on its device's track, id = device pid and its own number.
+void FaultHandling::trace_request(const PageRequest* req, bool begin, const char* arg_name, uint64_t arg) {
+  const uint32_t pid = req->device->trace_pid;
+  trace_->async(TraceCat::kPageRequest, "page request", begin, {pid, 0}, (static_cast<uint64_t>(pid) << 40) | req->id,
+                svc_->now_ns(), arg_name, arg);
+}
+
 void FaultHandling::send(PageRequest* req) {
+  if (trace_) trace_request(req, true, "pages", req->pages);
   prq_->put_init(req, kPageRequestBytes * req->pages)->detach();
   svc_->count_event();
 }
 
 void FaultHandling::respond(PageRequest* req) {
+  if (trace_) trace_request(req, false, "prg_code", static_cast<uint64_t>(req->code));
   response_mailbox(req->device)->put_init(req, kPrgResponseBytes)->detach();
   svc_->count_event();
 }
@@ -48,6 +57,7 @@ void FaultHandling::prq_loop() {
     if (stats_.depth + req->pages > iommu_.prq_depth) {
       ++stats_.overflows;
       if (iommu_.prq_overflow == PrqOverflow::kDrop) {
+        if (trace_) trace_request(req, false, "lost", 1);
         delete req;  // lost: the device times out
         continue;
       }
@@ -64,7 +74,9 @@ void FaultHandling::prq_loop() {
   }
 }
 
-void FaultHandling::handle(PageRequest* req) {
+void FaultHandling::handle(PageRequest* req, uint32_t core) {
+  static constexpr const char* kFaultNames[] = {"no fault", "minor fault", "major fault", "write-protect fault"};
+  const uint64_t start_ns = svc_->now_ns();
   Domain& dom = req->device->domain();
   if (req->va >= dom.spec().memory_bytes) {
     req->code = PrgCode::kInvalid;
@@ -87,10 +99,13 @@ void FaultHandling::handle(PageRequest* req) {
   }
   stats_.depth -= req->pages;
   stats_.residence_ns.record(svc_->now_ns() - req->accepted_ns);
+  if (trace_ && req->code != PrgCode::kInvalid)
+    trace_->span(TraceCat::kFault, kFaultNames[static_cast<int>(req->kind)], {TraceTrack::kHostPid, core}, start_ns,
+                 svc_->now_ns(), "va", req->va);
   respond(req);
 }
 
-void FaultHandling::handler_loop() {
+void FaultHandling::handler_loop(uint32_t core) {
   std::vector<PageRequest*> batch;
   for (;;) {
     batch.assign(1, faults_->get<PageRequest>());
@@ -101,7 +116,7 @@ void FaultHandling::handler_loop() {
     }
     // Interrupt delivery and handler wake-up: latency, not CPU work.
     svc_->sleep_until(svc_->now_ns() + host_.irq_latency.sample_ns(irq_rng_));
-    for (PageRequest* req : batch) handle(req);
+    for (PageRequest* req : batch) handle(req, core);
   }
 }
 

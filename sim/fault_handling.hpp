@@ -20,6 +20,7 @@
 
 #include "models/common/rng.hpp"
 #include "models/common/stats.hpp"
+#include "models/common/trace.hpp"
 #include "models/domain/domain.hpp"
 
 namespace iopf {
@@ -69,13 +70,15 @@ class FaultHandling {
   static simgrid::s4u::Mailbox* response_mailbox(const Device* d);
 
   void prq_loop();      // the IOMMU's PRQ: a thread on the IOMMU
-  void handler_loop();  // one per host core
+  void handler_loop(uint32_t core = 0);  // one per host core
+  void set_trace(TraceSink* trace) { trace_ = trace; }  // page requests and faults go there (--trace)
 
   const PrqStats& stats() const { return stats_; }
 
  private:
   void respond(PageRequest* req);
-  void handle(PageRequest* req);
+  void handle(PageRequest* req, uint32_t core);
+  void trace_request(const PageRequest* req, bool begin, const char* arg_name, uint64_t arg);
 
   SimServices* svc_;
   const IommuSpec& iommu_;
@@ -85,6 +88,7 @@ class FaultHandling {
   simgrid::s4u::Mailbox* faults_;
   PrqStats stats_;
   Rng irq_rng_;  // irq_latency samples (streams::irq_latency)
+  TraceSink* trace_ = nullptr;
 };
 
 }  // namespace iopf

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "models/iommu/inv_ranges.hpp"
 #include "sim/sim_services.hpp"
 #include "sim/system.hpp"
 
@@ -18,19 +19,19 @@ struct MailboxPort final : InvPort {
   sg4::Mailbox* mb;
 };
 
+// ATS Invalidate Requests outstanding at a device together (at most its Invalidate Queue Depth).
 struct AtcInvRequest {
-  InvFilter filter;
+  std::vector<InvFilter> filters;
 };
 
 }  // namespace
 
+// One batch: its descriptors under one wait descriptor.
 struct InvalidationQueue::Request {
   size_t domain;  // index; unused for global
   InvKind kind;
-  InvReason reason;
-  InvFilter filter;
-  uint64_t submitted_ns;
-  uint32_t descriptors;  // queue slots it holds
+  std::vector<InvFilter> ranges;  // one IOTLB/walk-cache descriptor each, and one ATS per device
+  uint32_t descriptors;           // queue slots it holds, the wait descriptor included
   sg4::Mailbox* done;
 };
 
@@ -59,51 +60,89 @@ bool InvalidationQueue::targets(const Request& req, size_t device) const {
 
 uint64_t InvalidationQueue::invalidate(size_t dom_index, InvKind kind, InvReason reason,
                                        const std::vector<InvFilter>& filters, InvPort* port) {
+  const uint64_t submitted = svc_->now_ns();
   const Domain* dom = sys_->domains[dom_index].get();
-  uint32_t descriptors = 2;  // IOTLB/walk-cache descriptor + wait descriptor
+  uint32_t ats = 0;  // ATS devices the invalidation reaches
   for (size_t i = 0; i < sys_->devices.size(); ++i)
-    if (atc_mb_[i] && (kind == InvKind::kGlobal || &sys_->devices[i]->domain() == dom)) ++descriptors;
-  descriptors = std::min<uint32_t>(descriptors, sys_->sc.iommu.inv_queue_depth);
+    if (atc_mb_[i] && (kind == InvKind::kGlobal || &sys_->devices[i]->domain() == dom)) ++ats;
+  const bool ranged = kind == InvKind::kPage || kind == InvKind::kRange;
+  const std::vector<InvFilter> ranges = ranged ? merge_inv_ranges(filters) : filters;
+  // Batches that fit the queue: per range an IOTLB and `ats` ATS descriptors, plus the wait.
+  const uint32_t depth = sys_->sc.iommu.inv_queue_depth, per_range = 1 + ats;
+  const size_t fit = depth > per_range ? (depth - 1) / per_range : 1;
   sg4::Mailbox* done = static_cast<MailboxPort*>(port)->mb;
-  for (const InvFilter& f : filters) {
+  size_t batches = 0;
+  for (size_t lo = 0; lo < ranges.size(); lo += fit, ++batches) {
+    const size_t hi = std::min(ranges.size(), lo + fit);
+    const auto descriptors = std::min<uint32_t>(depth, static_cast<uint32_t>((hi - lo) * per_range + 1));
     for (uint32_t d = 0; d < descriptors; ++d) slots_->acquire();
     stats_.queue_depth += descriptors;
     stats_.queue_max_depth = std::max(stats_.queue_max_depth, stats_.queue_depth);
-    queue_->put_init(new Request{dom_index, kind, reason, f, svc_->now_ns(), descriptors, done}, kDescriptorBytes)
-        ->detach();
+    stats_.descriptors += descriptors - 1;
+    ++stats_.batches;
+    auto* req = new Request{dom_index, kind, {ranges.begin() + lo, ranges.begin() + hi}, descriptors, done};
+    queue_->put_init(req, kDescriptorBytes * descriptors)->detach();
     svc_->count_event();
   }
-  for (size_t i = 0; i < filters.size(); ++i) {
+  for (size_t i = 0; i < batches; ++i) {
     delete done->get<Request>();
     svc_->count_event();
   }
+  const uint64_t latency = svc_->now_ns() - submitted;
+  const int k = static_cast<int>(kind);
+  auto& rs = stats_.by_reason[dom_index][static_cast<int>(reason)];
+  for (size_t i = 0; i < filters.size(); ++i) {  // every invalidation asked for completes now
+    ++stats_.count[k];
+    stats_.latency_ns[k].record(latency);
+    ++rs.count;
+    rs.latency_ns.record(latency);
+  }
+  if (trace_)
+    trace_->span(TraceCat::kInvalidation, enum_name(kInvReasonNames, reason),
+                 {TraceTrack::kIommuPid, TraceTrack::kInvQueueTid}, submitted, svc_->now_ns(), "domain", dom_index);
   return svc_->now_ns();
 }
 
 void InvalidationQueue::work(Request* req) {
   const IommuSpec& is = sys_->sc.iommu;
   const bool unsafe = sys_->sc.engine.unsafe_batching;
-  svc_->cpu_work(is.inv_desc_ns);
-  stats_.iommu_entries_removed += sys_->iommu.invalidate(req->filter);
+  // IOMMU time (not a host core): descriptors pipelined, the first taking inv_desc.
+  const uint64_t n = req->ranges.size();
+  svc_->sleep_until(svc_->now_ns() + is.inv_desc_ns + (n ? n - 1 : 0) * is.inv_desc_interval_ns);
+  for (const InvFilter& f : req->ranges) stats_.iommu_entries_removed += sys_->iommu.invalidate(f);
   // Drain: untranslated DMAs already translated by the old entries finish first.
   uint64_t drain_until = 0;
   for (size_t i = 0; i < sys_->devices.size(); ++i)
     if (!sys_->devices[i]->spec().ats && targets(*req, i))
       drain_until = std::max(drain_until, sys_->devices[i]->max_use_ns + 1);
   if (!unsafe) svc_->sleep_until(drain_until);
-  int waiting = 0;
-  for (size_t i = 0; i < sys_->devices.size(); ++i) {
-    if (!atc_mb_[i] || !targets(*req, i)) continue;
-    atc_mb_[i]->put_init(new AtcInvRequest{req->filter}, kAtcInvBytes)->detach();
-    svc_->count_event();
-    ++waiting;
-    ++stats_.atc_requests;
+  ats_invalidate(*req);
+  svc_->sleep_until(svc_->now_ns() + is.inv_wait_ns);
+}
+
+// ATS Invalidate Requests, to each device up to its Invalidate Queue Depth at once; the next
+// ones go when those completions are back.
+void InvalidationQueue::ats_invalidate(const Request& req) {
+  const size_t n = req.ranges.size();
+  for (size_t round = 0;; ++round) {
+    int waiting = 0;
+    for (size_t i = 0; i < sys_->devices.size(); ++i) {
+      if (!atc_mb_[i] || !targets(req, i)) continue;
+      const size_t iqd = sys_->devices[i]->spec().inv_queue_depth;
+      const size_t lo = round * iqd;
+      if (lo >= n) continue;
+      auto* m = new AtcInvRequest{{req.ranges.begin() + lo, req.ranges.begin() + std::min(n, lo + iqd)}};
+      stats_.atc_requests += m->filters.size();
+      atc_mb_[i]->put_init(m, kAtcInvBytes * m->filters.size())->detach();
+      svc_->count_event();
+      ++waiting;
+    }
+    if (!waiting) return;
+    for (; waiting > 0; --waiting) {
+      delete atc_done_->get<AtcInvRequest>();
+      svc_->count_event();
+    }
   }
-  for (; waiting > 0; --waiting) {
-    delete atc_done_->get<AtcInvRequest>();
-    svc_->count_event();
-  }
-  svc_->cpu_work(is.inv_wait_ns);
 }
 
 void InvalidationQueue::queue_loop() {
@@ -111,13 +150,6 @@ void InvalidationQueue::queue_loop() {
     auto* req = queue_->get<Request>();
     svc_->count_event();
     work(req);
-    const uint64_t latency = svc_->now_ns() - req->submitted_ns;
-    const int k = static_cast<int>(req->kind);
-    ++stats_.count[k];
-    stats_.latency_ns[k].record(latency);
-    auto& rs = stats_.by_reason[req->domain][static_cast<int>(req->reason)];
-    ++rs.count;
-    rs.latency_ns.record(latency);
     stats_.queue_depth -= req->descriptors;
     for (uint32_t d = 0; d < req->descriptors; ++d) slots_->release();
     req->done->put_init(req, 8)->detach();  // the wait descriptor's status write
@@ -131,12 +163,12 @@ void InvalidationQueue::atc_loop(size_t device) {
   for (;;) {
     auto* req = in->get<AtcInvRequest>();
     svc_->count_event();
-    svc_->cpu_work(dev->spec().atc_inv_ns);
-    dev->atc().invalidate(req->filter);
-    ++dev->atc_invalidations;
+    svc_->cpu_work(dev->spec().atc_inv_ns);  // for every request it holds: they are worked together
+    for (const InvFilter& f : req->filters) dev->atc().invalidate(f);
+    dev->atc_invalidations += req->filters.size();
     // In-flight DMAs that used old translations finish first.
     if (!sys_->sc.engine.unsafe_batching) svc_->sleep_until(dev->max_use_ns + 1);
-    atc_done_->put_init(req, kAtcInvBytes)->detach();  // Invalidate Completion
+    atc_done_->put_init(req, kAtcInvBytes * req->filters.size())->detach();  // Invalidate Completions
     svc_->count_event();
   }
 }

@@ -31,6 +31,9 @@
 #include "sim/scenario.hpp"
 #include "sim/sweep.hpp"
 #include "sim/system.hpp"
+#include "sim/progress.hpp"
+#include "sim/timeseries.hpp"
+#include "sim/trace.hpp"
 #include "models/common/units.hpp"
 
 #ifndef IOPFSIM_VERSION
@@ -63,40 +66,40 @@ uint64_t parse_seed(const std::string& text) {
 
 // Where the report goes. Checked before the run, so a run is never wasted on a report that
 // cannot be written, and a scenario is never overwritten by its own report.
-void check_report_path(const std::string& report, const std::string& scenario) {
+void check_report_path(const std::string& report, const std::string& scenario, const std::string& option = "--report") {
   namespace fs = std::filesystem;
-  if (report.empty()) throw UsageError("--report: expected a file path, found \"\"");
+  if (report.empty()) throw UsageError(option + ": expected a file path, found \"\"");
   std::error_code ec;
   const fs::path p(report);
   const fs::file_status st = fs::status(p, ec);
-  if (fs::is_directory(st)) throw UsageError("--report " + report + ": expected a file path, found a directory");
+  if (fs::is_directory(st)) throw UsageError(option + " " + report + ": expected a file path, found a directory");
   if (fs::exists(st)) {
     if (!fs::is_regular_file(st))
-      throw UsageError("--report " + report + ": expected a regular file (it is replaced whole), found another kind of file");
+      throw UsageError(option + " " + report + ": expected a regular file (it is replaced whole), found another kind of file");
     if (fs::equivalent(p, fs::path(scenario), ec))
-      throw UsageError("--report " + report + ": expected a file other than the scenario it reports on");
+      throw UsageError(option + " " + report + ": expected a file other than the scenario it reports on");
   }
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   if (!fs::is_directory(fs::status(dir, ec)))
-    throw UsageError("--report " + report + ": expected an existing directory " + dir.string() + " to hold it");
+    throw UsageError(option + " " + report + ": expected an existing directory " + dir.string() + " to hold it");
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
-    throw UsageError("--report " + report + ": cannot create files in " + dir.string() + ": " + std::strerror(errno));
+    throw UsageError(option + " " + report + ": cannot create files in " + dir.string() + ": " + std::strerror(errno));
 }
 
 // Written whole or not at all: to a temporary file in the same directory, then renamed over
 // the target. A failure (disk full, file size limit, I/O error) leaves nothing behind.
-void write_report(const std::string& path, const std::string& text) {
+void write_report(const std::string& path, const std::string& text, const std::string& option = "--report") {
   std::string tmpl = path + ".tmp.XXXXXX";
   std::vector<char> name(tmpl.begin(), tmpl.end());
   name.push_back('\0');
   const int fd = ::mkstemp(name.data());
-  if (fd < 0) throw UsageError("--report " + path + ": cannot create a temporary file: " + std::strerror(errno));
+  if (fd < 0) throw UsageError(option + " " + path + ": cannot create a temporary file: " + std::strerror(errno));
   const std::string tmp(name.data());
   auto fail = [&](const char* what) {
     const int err = errno;
     ::close(fd);
     ::unlink(tmp.c_str());
-    throw UsageError("--report " + path + ": " + std::string(what) + ": " + std::strerror(err) + " (nothing written)");
+    throw UsageError(option + " " + path + ": " + std::string(what) + ": " + std::strerror(err) + " (nothing written)");
   };
   size_t done = 0;
   while (done < text.size()) {
@@ -112,31 +115,88 @@ void write_report(const std::string& path, const std::string& text) {
   if (::close(fd) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
-    throw UsageError("--report " + path + ": writing the report failed: " + std::strerror(err) + " (nothing written)");
+    throw UsageError(option + " " + path + ": writing the report failed: " + std::strerror(err) + " (nothing written)");
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
-    throw UsageError("--report " + path + ": renaming the report into place failed: " + std::strerror(err) + " (nothing written)");
+    throw UsageError(option + " " + path + ": renaming the report into place failed: " + std::strerror(err) + " (nothing written)");
   }
 }
 
+// What `run` writes besides its report: observation only, the report stays the same.
+struct Observation {
+  std::optional<std::string> timeseries_path;
+  std::string sample_interval = "100us";
+  std::optional<std::string> trace_path;
+  std::string trace_window;  // START:END, empty: the whole run
+  uint64_t trace_max_events = iopf::ChromeTrace::kDefaultMaxEvents;
+};
+
+// --trace-window START:END (times as the scenario writes them; either side may be empty).
+std::pair<uint64_t, uint64_t> parse_trace_window(const std::string& text) {
+  const std::string expected = "--trace-window: expected START:END with START < END (\"1ms:2ms\", \":500us\"), found \"" +
+                               text + "\"";
+  const size_t colon = text.find(':');
+  if (text.empty()) return {0, ~0ULL};
+  if (colon == std::string::npos) throw UsageError(expected);
+  const std::string a = text.substr(0, colon), b = text.substr(colon + 1);
+  const std::optional<uint64_t> lo = a.empty() ? std::optional<uint64_t>(0) : iopf::units::parse_ns(a);
+  const std::optional<uint64_t> hi = b.empty() ? std::optional<uint64_t>(~0ULL) : iopf::units::parse_ns(b);
+  if (!lo || !hi || *lo >= *hi) throw UsageError(expected);
+  return {*lo, *hi};
+}
+
+uint64_t parse_sample_interval(const std::string& text) {
+  const std::optional<uint64_t> ns = iopf::units::parse_ns(text);
+  if (!ns || *ns == 0)
+    throw UsageError("--sample-interval: expected a positive time (\"100us\", or ns), found \"" + text + "\"");
+  return *ns;
+}
+
 int cmd_run(const std::string& file, const std::optional<std::string>& report_path, const std::vector<std::string>& sets,
-            const std::optional<std::string>& seed_text, bool checker, bool quiet) {
-  const std::optional<uint64_t> seed = seed_text ? std::optional<uint64_t>(parse_seed(*seed_text)) : std::nullopt;
+            const std::optional<std::string>& seed_text, bool checker, bool quiet, const Observation& obs) {
+  const uint64_t seed = seed_text ? parse_seed(*seed_text) : 0;  // checked before the scenario is read
   if (report_path) check_report_path(*report_path, file);
+  if (obs.timeseries_path) check_report_path(*obs.timeseries_path, file, "--timeseries");
+  if (obs.trace_path) check_report_path(*obs.trace_path, file, "--trace");
+  if (obs.timeseries_path && report_path && *obs.timeseries_path == *report_path)
+    throw UsageError("--timeseries " + *report_path + ": expected a file other than the report");
+  if (obs.trace_path && ((report_path && *obs.trace_path == *report_path) || obs.trace_path == obs.timeseries_path))
+    throw UsageError("--trace " + *obs.trace_path + ": expected a file other than the report and the time series");
+  if (!obs.trace_path && !obs.trace_window.empty()) throw UsageError("--trace-window needs --trace");
+  const std::pair<uint64_t, uint64_t> trace_window = parse_trace_window(obs.trace_window);
+  std::vector<std::unique_ptr<iopf::Observer>> owned;
+  iopf::Timeseries* timeseries = nullptr;
+  if (obs.timeseries_path) {
+    owned.push_back(std::make_unique<iopf::Timeseries>(parse_sample_interval(obs.sample_interval)));
+    timeseries = static_cast<iopf::Timeseries*>(owned.back().get());
+  }
+  if (!quiet && ::isatty(STDERR_FILENO)) owned.push_back(std::make_unique<iopf::Progress>(stderr));
+  std::vector<iopf::Observer*> observers;
+  for (auto& o : owned) observers.push_back(o.get());
   iopf::Scenario sc = iopf::load_scenario(file, sets);
-  if (seed) sc.seed = *seed;
+  if (seed_text) sc.seed = seed;
   if (checker) sc.engine.checker = true;
   iopf::System sys(sc);
+  std::unique_ptr<iopf::ChromeTrace> trace;
+  if (obs.trace_path)
+    trace = std::make_unique<iopf::ChromeTrace>(sys, trace_window.first, trace_window.second, obs.trace_max_events);
 #ifdef IOPFSIM_SANITIZE
   // SimGrid's raw contexts switch stacks behind ASan's back (false positives): use threads.
-  const iopf::EngineStats st = iopf::run_engine(sys, {"--cfg=contexts/factory:thread"});
+  const iopf::EngineStats st = iopf::run_engine(sys, {"--cfg=contexts/factory:thread"}, observers, trace.get());
 #else
-  const iopf::EngineStats st = iopf::run_engine(sys);
+  const iopf::EngineStats st = iopf::run_engine(sys, {}, observers, trace.get());
 #endif
   const nlohmann::json report = iopf::make_report(sys, st);
   if (report_path) write_report(*report_path, report.dump(2) + "\n");
+  if (timeseries) write_report(*obs.timeseries_path, timeseries->csv(), "--timeseries");
+  if (trace) {
+    write_report(*obs.trace_path, trace->finish(st.simulated_ns), "--trace");
+    if (trace->truncated())
+      std::cerr << "iopfsim: --trace " << *obs.trace_path << ": stopped recording at " << trace->events()
+                << " events (--trace-max-events); narrow it with --trace-window\n";
+  }
   if (!quiet) std::cout << iopf::format_summary(report);
   const nlohmann::json& checks = report["checks"];
   const bool ok = checks["conservation_ok"].get<bool>() &&
@@ -191,6 +251,7 @@ struct Options {
   std::optional<std::string> report_path, seed;
   std::vector<std::string> sets;
   bool checker = false, quiet = false;
+  Observation obs;
   std::vector<std::string> validate_files;
   std::string analyze_file;
   std::string export_file, export_format, export_out;
@@ -206,7 +267,13 @@ void add_run_commands(CLI::App& app, Options& o, std::vector<Command>* cmds) {
   run->add_option("--set", o.sets, "override a scenario value: /json/pointer=value (repeatable)");
   run->add_flag("--checker", o.checker, "turn on the correctness checker (engine.checker)");
   run->add_flag("--quiet", o.quiet, "print no summary");
-  cmds->push_back({run, [&o] { return cmd_run(o.run_file, o.report_path, o.sets, o.seed, o.checker, o.quiet); }});
+  run->add_option("--timeseries", o.obs.timeseries_path, "write a CSV time series (one row per sample interval)");
+  run->add_option("--sample-interval", o.obs.sample_interval, "the time series' interval of simulated time (default 100us)");
+  run->add_option("--trace", o.obs.trace_path, "write the slow path's timeline as Chrome trace-event JSON (Perfetto)");
+  run->add_option("--trace-window", o.obs.trace_window, "keep trace events starting in START:END of simulated time");
+  run->add_option("--trace-max-events", o.obs.trace_max_events, "stop recording the trace after N events (default 1e6)")
+      ->check(CLI::PositiveNumber);
+  cmds->push_back({run, [&o] { return cmd_run(o.run_file, o.report_path, o.sets, o.seed, o.checker, o.quiet, o.obs); }});
 
   CLI::App* validate = app.add_subcommand("validate", "check scenario files without running them");
   validate->add_option("scenarios", o.validate_files, "scenario JSON files")->required();

@@ -8,6 +8,7 @@
 #include "models/domain/kinds.hpp"
 #include "sim/analytic_report.hpp"
 #include "models/pagetable/page_table.hpp"
+#include "models/pagetable/table_memory.hpp"
 #include "models/common/units.hpp"
 
 namespace iopf {
@@ -86,6 +87,7 @@ json device_json(const Device& d, uint64_t window_ns, bool* conservation) {
                {"fault_latency_minor_ns", histogram_json(d.fault_latency_minor_ns)},
                {"fault_latency_major_ns", histogram_json(d.fault_latency_major_ns)}};
   dj["resets"] = d.resets;
+  dj["bandwidth_wait_ns"] = histogram_json(d.bandwidth_wait_ns);
   dj["atc"] = {{"hits", d.atc().hits()},
                {"misses", d.atc().misses()},
                {"ats_requests", d.ats_requests},
@@ -94,12 +96,26 @@ json device_json(const Device& d, uint64_t window_ns, bool* conservation) {
   return dj;
 }
 
+// Walker slots: mean_busy = slot time the window's walks took / the window.
+json walkers_json(const Iommu& m, uint64_t window_ns) {
+  const Walkers& wk = m.walkers();
+  const WalkerStats& w = wk.stats();
+  const double mean = window_ns ? static_cast<double>(w.busy_ns) / static_cast<double>(window_ns) : 0.0;
+  return {{"slots", w.slots},
+          {"max_busy", wk.max_busy()},
+          {"mean_busy", mean},
+          {"wait_ns", histogram_json(w.wait_ns)},
+          {"ats_front_wait_ns", histogram_json(w.ats_wait_ns)},
+          {"late_requests", wk.late_requests()}};
+}
+
 json iommu_json(const System& sys, const EngineStats& st) {
   const Iommu& m = sys.iommu;
   json j = {{"iotlb", {{"hits", m.iotlb().hits()}, {"misses", m.iotlb().misses()}}},
                 {"walk_cache", {{"hits", m.walk_cache_s1().hits()}, {"misses", m.walk_cache_s1().misses()}}},
                 {"walks", m.walks()},
                 {"walk_mem_reads", m.walk_mem_reads()},
+                {"walkers", walkers_json(m, sys.sc.duration_ns)},
                 {"prq", {{"depth", sys.sc.iommu.prq_depth},
                          {"max_depth", st.prq.max_depth},
                          {"overflows", st.prq.overflows},
@@ -112,6 +128,8 @@ json iommu_json(const System& sys, const EngineStats& st) {
                                 {"source_events", sys.activity.source_events()},
                                 {"batched_flushes", sys.activity.batched_flushes()},
                                 {"atc_requests", st.inv.atc_requests},
+                                {"batches", st.inv.batches},
+                                {"descriptors", st.inv.descriptors},
                                 {"iommu_entries_removed", st.inv.iommu_entries_removed},
                                 {"queue_max_depth", st.inv.queue_max_depth}};
   return j;
@@ -160,12 +178,28 @@ json host_json(const System& sys, const EngineStats& st) {
                {"fault_cpu_ns", h.fault_cpu_ns()},
                {"reclaim_cpu_ns", h.reclaim_cpu_ns()},
                {"reclaim_scanned_pages", h.reclaim_scanned_pages()},
+               {"root_complex", {{"late_requests", sys.root_complex.late_requests()}}},
                {"device_faults", {{"minor", df[static_cast<int>(FaultKind::kMinor)]},
                                   {"major", df[static_cast<int>(FaultKind::kMajor)]},
                                   {"write_protect", df[static_cast<int>(FaultKind::kWriteProtect)]}}}};
 }
 
 }  // namespace
+
+// What the simulator itself holds, by part (the process's resident set besides these is
+// SimGrid, the program and the allocator's slack; /usr/bin/time -v shows the peak).
+static json sim_memory_json(const System& sys, const EngineStats& st) {
+  uint64_t state = 0, caches = sys.iommu.cache_memory_bytes();
+  for (const auto& d : sys.domains) state += d->state_bytes();
+  for (const auto& d : sys.devices) caches += d->atc().memory_bytes();
+  const uint64_t tables = TableMemory::instance().used_bytes();
+  const uint64_t stats = st.model_histograms * Histogram::kBytesEach;
+  return {{"page_tables_bytes", tables},
+          {"per_page_state_bytes", state},
+          {"caches_bytes", caches},
+          {"statistics_bytes", stats},
+          {"total_bytes", tables + state + caches + stats}};
+}
 
 json make_report(const System& sys, const EngineStats& st) {
   const Scenario& sc = sys.sc;
@@ -187,7 +221,8 @@ json make_report(const System& sys, const EngineStats& st) {
               {"wall_s", st.wall_s},
               {"events", st.events},
               {"dmas", dmas},
-              {"dma_per_wall_s", st.wall_s > 0 ? static_cast<double>(dmas) / st.wall_s : 0.0}};
+              {"dma_per_wall_s", st.wall_s > 0 ? static_cast<double>(dmas) / st.wall_s : 0.0},
+              {"memory", sim_memory_json(sys, st)}};
   r["devices"] = devs;
   r["iommu"] = iommu_json(sys, st);
   json doms = json::array();

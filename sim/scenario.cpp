@@ -16,6 +16,7 @@
 #include "models/pagetable/page_table.hpp"
 #include "models/common/input_error.hpp"
 #include "models/common/params.hpp"
+#include "sim/replay_workload.hpp"
 
 namespace iopf {
 using nlohmann::json;
@@ -63,6 +64,10 @@ const ParamTable kHostTable{
          "rate at which a host core zeroes memory for a fault or a pinned page",
          "demand-fault clearing bandwidth 11.76 GB/s on AMD Genoa (Linux patch \"mm: folio_zero_user: clear pages "
          "sequentially\", 2026)", "", 1, 1e15},
+        {"root_complex_bandwidth", ParamType::Bandwidth, "\"63GB/s\"",
+         "root complex and memory bandwidth per direction, shared by every device's DMA data (wire bytes)",
+         "chosen: a PCIe Gen5 x16 port's 32 GT/s x 16 x 128/130 = 63 GB/s, as if all devices sat behind one "
+         "switch; DRAM bandwidth of a socket is higher", "", 1, 1e15},
         {"reclaim_scan_cost", ParamType::Ns, "\"100ns\"", "kswapd CPU time per page it looks at (accessed bit, unmap)",
          "chosen", "", 0, 1e9},
         {"dirty_log_scan_cost", ParamType::Ns, "\"20ns\"",
@@ -78,8 +83,13 @@ const ParamTable kIommuTable{
          "chosen so that an IOTLB miss over a window the walk caches cover down to the last level (one read) "
          "adds 250 ns, inside pcie-bench's +226..+293 ns for random 64 B reads past the IOTLB's reach "
          "(Neugebauer et al., SIGCOMM 2018)", "", 0, 1e6},
-        {"ats_translation", ParamType::Ns, "\"50ns\"", "IOMMU work per ATS translation request, before the lookup",
+        {"ats_translation", ParamType::Ns, "\"50ns\"",
+         "IOMMU work per ATS translation request, before the lookup; requests queue for it one at a time",
          "chosen", "", 0, 1e6},
+        {"walkers", ParamType::Int, "16", "page-walk slots: walks in progress at once, shared by all devices",
+         "chosen: 16, the walk slots of gem5's SMMUv3 model (SMMUv3.py); Intel publishes no VT-d walker count, "
+         "and 16 x 250 ns reads sustain 64 M one-read walks/s, more than one device's misses in pcie-bench's "
+         "random-read runs, so walkers limit only when several devices miss at once", "", 1, 4096},
         {"prq_depth", ParamType::Int, "2048", "page request queue entries", "Linux intel-iommu: PRQ sized for 2048 descriptors", "",
          1, 1 << 20},
         {"prq_handling", ParamType::Ns, "\"200ns\"", "IOMMU work to queue one page request and raise it to the host",
@@ -90,6 +100,11 @@ const ParamTable kIommuTable{
          "chosen inside the measured 0.1-10 us (Sapphire Rapids, QEMU qpl-compression docs)", "", 1, 1e9},
         {"inv_wait", ParamType::Ns, "\"100ns\"", "wait descriptor: the completion write after all before it",
          "chosen", "", 1, 1e9},
+        {"inv_desc_interval", ParamType::Ns, "\"50ns\"",
+         "IOMMU time between the descriptors of one batch (the first takes inv_desc): the queue is worked "
+         "pipelined, only the wait descriptor waits for those before it",
+         "chosen: one 32 B descriptor fetch and a tag match per descriptor; the measured 0.1-10 us (Sapphire "
+         "Rapids, QEMU qpl-compression docs) are whole submissions, not one descriptor of a batch", "", 0, 1e9},
         {"prq_overflow", ParamType::Enum, "\"auto_success\"",
          "a page request that finds the PRQ full: auto_success, the IOMMU answers Success at once and the device "
          "retries (VT-d, as we read its spec); drop, the request is lost and the device times out",
@@ -203,8 +218,15 @@ const ParamTable kDeviceTable{
          "PRQ entry), answered by one PRG response", "chosen", "", 1, 512},
         {"pcie_latency", ParamType::Ns, "\"250ns\"", "one-way PCIe latency between device and root complex",
          "chosen with host.memory_latency to give pcie-bench's 600 ns 64 B read round trip", "", 0, 1e9},
-        {"pcie_bandwidth", ParamType::Bandwidth, "\"7.88GB/s\"", "PCIe link bandwidth",
+        {"pcie_bandwidth", ParamType::Bandwidth, "\"7.88GB/s\"", "PCIe link bandwidth per direction (wire bytes)",
          "PCIe Gen3 x8: 8 GT/s x 8 lanes x 128/130", "", 1, 1e15},
+        {"max_payload", ParamType::Bytes, "256", "PCIe Max_Payload_Size: a DMA is split into TLPs of at most this, "
+         "each with 24 B of overhead", "chosen: 256 B, the common MPS servers configure (PCIe allows 128 B-4 KiB)",
+         "", 128, 4096},
+        {"inv_queue_depth", ParamType::Int, "32",
+         "ATS Invalidate Queue Depth: ATS Invalidate Requests the device accepts outstanding (0 in the ATS "
+         "capability means 32)", "chosen: 32, what the capability's 0 encodes (PCIe ATS), common in devices", "",
+         1, 32},
     }};
 
 const ParamTable kPathTable{
@@ -276,7 +298,8 @@ struct Registrar {
                                 &kEngineTable, &kDomainTable})
       register_param_table(t);
     for (const DomainKindInfo* k : domain_kinds()) register_param_table(k->params);
-    for (const ParamTable* t : {&kDeviceTable, &kAtcTable, &kPathTable, &kWorkloadTable, &kInvalidationTable})
+    for (const ParamTable* t : {&kDeviceTable, &kAtcTable, &kPathTable, &kWorkloadTable, &kReplayWorkloadTable,
+                                &kInvalidationTable})
       register_param_table(t);
   }
 };
@@ -359,6 +382,7 @@ HostSpec read_host(const json& j, const std::string& file) {
   h.swap_write_bytes_per_s = r.bandwidth_bytes_per_s("swap_write_bandwidth");
   h.swap_latency_ns = r.ns("swap_latency");
   h.zero_bytes_per_s = r.bandwidth_bytes_per_s("zero_bandwidth");
+  h.root_complex_bytes_per_s = r.bandwidth_bytes_per_s("root_complex_bandwidth");
   h.reclaim_scan_ns_per_page = r.ns("reclaim_scan_cost");
   h.dirty_log_ns_per_page = r.ns("dirty_log_scan_cost");
   return h;
@@ -370,11 +394,13 @@ IommuSpec read_iommu(const json& j, const std::string& file) {
   m.iotlb_lookup_ns = r.ns("iotlb_lookup");
   m.walk_mem_read_ns = r.ns("walk_mem_read");
   m.ats_translation_ns = r.ns("ats_translation");
+  m.walkers = u32(r.integer("walkers"));
   m.prq_depth = u32(r.integer("prq_depth"));
   m.prq_handling_ns = r.ns("prq_handling");
   m.inv_queue_depth = u32(r.integer("inv_queue_depth"));
   m.inv_desc_ns = r.ns("inv_desc");
   m.inv_wait_ns = r.ns("inv_wait");
+  m.inv_desc_interval_ns = r.ns("inv_desc_interval");
   m.prq_overflow = r.choice("prq_overflow", kPrqOverflowNames);
   m.walks_set_accessed = r.boolean("walks_set_accessed");
   m.iotlb = read_tlb(ObjReader(sub(j, "iotlb"), "/iommu/iotlb", file, kIotlbTable));
@@ -444,6 +470,7 @@ DomainSpec read_domain(const json& obj, const std::string& ptr, const std::strin
 
 WorkloadSpec read_workload(const json& obj, const std::string& pp, const std::string& file, const DomainSpec& dom) {
   if (!obj.contains("workload")) throw InputError(file, pp, "missing required key \"workload\" (an object)");
+  if (is_replay_workload(obj)) return read_replay_workload(obj, pp, file, dom);
   ObjReader w(obj["workload"], pp + "/workload", file, kWorkloadTable);
   WorkloadSpec wl;
   wl.region_base = w.bytes("region_base");
@@ -523,6 +550,9 @@ DeviceSpec read_device(const Scenario& sc, const json& obj, const std::string& p
                             ") pages per group, found " + std::to_string(dev.prg_pages));
   dev.pcie_latency_ns = r.ns("pcie_latency");
   dev.pcie_bandwidth_bytes_per_s = r.bandwidth_bytes_per_s("pcie_bandwidth");
+  dev.max_payload_bytes = u32(r.bytes("max_payload"));
+  if (!is_pow2(dev.max_payload_bytes)) r.fail("max_payload", "expected a power of two (128 B to 4 KiB)");
+  dev.inv_queue_depth = u32(r.integer("inv_queue_depth"));
   dev.atc = read_tlb(ObjReader(sub(obj, "atc"), p + "/atc", file, kAtcTable));
   if (!dev.ats && obj.contains("atc")) r.fail("atc", "expected no atc on a device without ATS");
   dev.paths = read_paths(obj, p, file, sc.domains[dev.domain_index]);
@@ -716,6 +746,7 @@ Scenario parse_scenario(const json& doc, const std::string& file) {
   errors.attempt([&] { sc.engine = read_engine(sub(doc, "engine"), file); });
   errors.attempt([&] { read_domains_and_users(doc, file, &sc, &errors); });
   errors.throw_if_any();
+  add_replay_unmap_sources(&sc);
   check_pinned_fits(sc);
   check_streams_distinct(sc);
   return sc;

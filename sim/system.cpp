@@ -8,7 +8,11 @@ namespace iopf {
 System::System(const Scenario& scenario)
     : sc(scenario), memory(sc.host, &domains), activity(&domains, &memory, sc.seed, sc.host.dirty_log_ns_per_page) {
   iommu.configure(sc.iommu.iotlb, sc.iommu.walk_cache.entries, sc.iommu.walk_cache.ways, sc.iommu.walk_cache.policy,
-                  IommuTiming{sc.iommu.iotlb_lookup_ns, sc.iommu.walk_mem_read_ns});
+                  IommuTiming{sc.iommu.iotlb_lookup_ns, sc.iommu.walk_mem_read_ns, sc.iommu.ats_translation_ns});
+  // Shared calendars keep two batch quanta of bins: device actors run at most one apart.
+  const uint64_t keep_ns = 2 * sc.engine.quantum_ns;
+  iommu.configure_contention(sc.iommu.walkers, keep_ns);
+  root_complex.configure(sc.host.root_complex_bytes_per_s, keep_ns);
   // Pinned memory first (validation guarantees it fits), then what each domain touched
   // before the run, while the host has room above its free target.
   for (size_t i = 0; i < sc.domains.size(); ++i) {
@@ -37,6 +41,7 @@ System::System(const Scenario& scenario)
     t.ps_per_byte = 1e12 / ds.pcie_bandwidth_bytes_per_s;
     t.walk_sets_accessed = sc.iommu.walks_set_accessed;
     devices.push_back(std::make_unique<Device>(ds, domains[ds.domain_index].get(), &iommu, t, sc.seed));
+    devices.back()->set_root_complex(&root_complex);
   }
   if (sc.engine.inject == Inject::kLostCompletion)
     for (auto& d : devices)

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "models/device/device.hpp"
+#include "models/device/root_complex.hpp"
 #include "models/domain/domain.hpp"
 #include "models/host/activity.hpp"
 #include "models/host/host_memory.hpp"
@@ -21,6 +22,7 @@ struct System {
 
   Scenario sc;
   Iommu iommu;
+  RootComplex root_complex;  // shared bandwidth, before devices (they point to it)
   std::vector<std::unique_ptr<Domain>> domains;
   std::vector<std::unique_ptr<Device>> devices;
   HostMemory memory;

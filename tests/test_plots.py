@@ -41,6 +41,9 @@ class Plots(unittest.TestCase):
             run([IOPFSIM, "run", os.path.join(DATA, "sweep-base.json"), "--quiet", "--report", rep,
                  "--set", f"/devices/0/paths/0/workload/rate={rate}"])
             cls.reports.append(rep)
+        cls.timeseries = os.path.join(cls.dir, "ts.csv")
+        run([IOPFSIM, "run", os.path.join(DATA, "sweep-base.json"), "--quiet", "--timeseries", cls.timeseries,
+             "--sample-interval", "50us"])
         cls.sweep = os.path.join(cls.dir, "sweep")
         run([IOPFSIM, "sweep", os.path.join(DATA, "sweep-small.json"), "-j", "2", "--out", cls.sweep])
 
@@ -80,6 +83,34 @@ class Plots(unittest.TestCase):
         r = run([PY, os.path.join(SOURCE, "analysis", "plot_latency_cdf.py"), os.path.join(DATA, "sweep-small.json"),
                  "--out", os.path.join(self.dir, "x")], expect=2)
         self.assertIn("not an iopfsim report", r.stderr)
+
+    def test_timeseries_panels_are_the_csv(self):
+        prefix = os.path.join(self.dir, "ts-panels")  # not "ts": ts.csv is the series itself
+        run([PY, os.path.join(SOURCE, "analysis", "plot_timeseries.py"), self.timeseries, "--out", prefix])
+        self.check_images(prefix)
+        with open(prefix + ".svg") as f:
+            svg = f.read()
+        for unit in ("(Gb/s)", "(us)", "(GiB)"):
+            self.assertIn(unit, svg)
+        ts = rows(self.timeseries)
+        self.assertGreater(len(ts), 5)
+        got = {}
+        for g in rows(prefix + ".csv"):
+            got.setdefault((g["panel"], g["series"]), []).append((int(g["end_ns"]), g["value"]))
+        paths = [c[: -len("/completed")] for c in ts[0] if c.endswith("/completed")]
+        self.assertTrue(paths)
+        for p in paths:
+            want = [(int(r["end_ns"]), float(r[p + "/bytes"]) * 8 / ((int(r["end_ns"]) - int(r["start_ns"])) * 1e-9) / 1e9)
+                    for r in ts]
+            self.assertEqual([(e, float(v)) for e, v in got[("throughput", p)]], want)
+            want = [(int(r["end_ns"]), r[p + "/latency_ns.p99"]) for r in ts]
+            self.assertEqual([(e, "" if v == "" else float(v)) for e, v in got[("DMA latency", p + " p99")]],
+                             [(e, "" if v == "" else float(v) / 1e3) for e, v in want])
+        # The data moved: a run that completed nothing would plot a flat zero line.
+        self.assertGreater(sum(float(v) for _, v in got[("throughput", paths[0])]), 0)
+        r = run([PY, os.path.join(SOURCE, "analysis", "plot_timeseries.py"), os.path.join(DATA, "sweep-small.json"),
+                 "--out", os.path.join(self.dir, "z")], expect=2)
+        self.assertIn("not an iopfsim time series", r.stderr)
 
     def test_sweep_curves_are_the_summary(self):
         prefix = os.path.join(self.dir, "curves")

@@ -141,6 +141,9 @@ class SetAssoc {
     valid_ = 0;
   }
 
+  // What the simulator itself holds for this array (sim.memory in the report).
+  uint64_t memory_bytes() const { return ways_v_.capacity() * sizeof(Way) + rr_.capacity() * sizeof(uint32_t); }
+
   template <class Fn>
   void for_each_valid(Fn fn) const {
     for (const Way& w : ways_v_)

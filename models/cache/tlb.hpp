@@ -87,6 +87,11 @@ class Tlb {
   }
 
   SetAssoc<uint64_t> arr_[3];  // value: page base PA | writable bit
+
+ public:
+  uint64_t memory_bytes() const { return arr_[0].memory_bytes() + arr_[1].memory_bytes() + arr_[2].memory_bytes(); }
+
+ private:
   int last_class_ = 0;
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;

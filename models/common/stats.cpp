@@ -2,9 +2,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 namespace iopf {
+
+void Histogram::clear() {
+  std::fill(counts_.begin(), counts_.end(), 0);
+  count_ = sum_ = max_ = 0;
+  min_ = ~0ULL;
+}
 
 void Histogram::merge(const Histogram& o) {
   for (int i = 0; i < kBuckets; ++i) counts_[i] += o.counts_[i];

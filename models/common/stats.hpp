@@ -18,6 +18,9 @@ class Histogram {
   static constexpr int kBuckets = kSub * (64 - kSubBits + 1);
 
   Histogram() : counts_(kBuckets, 0) {}
+  // Histograms alive in this process, and what each holds (sim.memory in the report).
+  static uint64_t live() { return Live::n; }
+  static constexpr uint64_t kBytesEach = kBuckets * sizeof(uint64_t) + 64;
 
   void record(uint64_t v) {
     ++counts_[index(v)];
@@ -27,6 +30,7 @@ class Histogram {
     if (v > max_) max_ = v;
   }
   void merge(const Histogram& o);
+  void clear();  // back to empty (a time series' per-interval histograms)
 
   uint64_t count() const { return count_; }
   uint64_t min() const { return count_ ? min_ : 0; }
@@ -50,6 +54,14 @@ class Histogram {
   }
 
  private:
+  struct Live {  // counts instances; copies and moves included
+    static inline uint64_t n = 0;
+    Live() { ++n; }
+    Live(const Live&) { ++n; }
+    Live& operator=(const Live&) = default;
+    ~Live() { --n; }
+  };
+  Live live_;
   std::vector<uint64_t> counts_;
   uint64_t count_ = 0;
   uint64_t sum_ = 0;

@@ -8,12 +8,31 @@
 
 namespace iopf {
 
+namespace {
+constexpr uint64_t kHoldBackNs = 1000;  // chosen: see Path::do_dma
+}  // namespace
+
 Device::Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const DeviceTiming& t, uint64_t seed)
     : spec_(spec), domain_(domain), iommu_(iommu), timing_(t) {
   if (spec_.ats) atc_.configure(spec_.atc);
   ps_per_byte_x1000_ = static_cast<uint64_t>(std::llround(t.ps_per_byte * 1000.0));
   paths_.reserve(spec_.paths.size());
   for (const PathSpec& p : spec_.paths) paths_.emplace_back(p, this, seed, streams::path(spec_.name, p.name), streams::arrivals(spec_.name, p.name));
+}
+
+uint64_t Device::transfer(bool to_device, uint64_t t, uint32_t bytes, bool counted) {
+  const uint64_t wire = tlp_wire_bytes(bytes, spec_.max_payload_bytes);
+  const uint64_t link_ns = (wire * ps_per_byte_x1000_ + 999'999) / 1'000'000;
+  uint64_t done;
+  if (rc_) {  // the link and the root complex, as calendars
+    done = rc_->transfer(rc_port_, to_device, t, wire);
+  } else {  // a device alone (unit tests): its link, a next-free time per direction
+    uint64_t& free_at = to_device ? down_free_ns_ : up_free_ns_;
+    done = std::max(t, free_at) + link_ns;
+    free_at = done;
+  }
+  if (counted) bandwidth_wait_ns.record(done > t + link_ns ? done - (t + link_ns) : 0);
+  return done;
 }
 
 void Device::set_window(uint64_t origin_ns, uint64_t start_ns, uint64_t end_ns) {
@@ -41,6 +60,7 @@ void Device::reset(uint64_t t, Path* path) {
   if (path) path->stop_until(done);
   else ready_ns_ = std::max(ready_ns_, done);
   atc_.clear();  // a reset empties the ATC
+  if (trace) trace->span(TraceCat::kReset, path ? "path reset" : "device reset", {trace_pid, 0}, t, done);
 }
 
 void Device::pri_failure(uint64_t t) {
@@ -49,6 +69,7 @@ void Device::pri_failure(uint64_t t) {
   ++resets;
   atc_.clear();
   pri_disabled_until_ns_ = std::max(pri_disabled_until_ns_, t + spec_.reset_ns);
+  if (trace) trace->span(TraceCat::kReset, "reset after PRI Failure", {trace_pid, 0}, t, t + spec_.reset_ns);
 }
 
 Path::Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream, uint64_t arrival_stream)
@@ -60,6 +81,9 @@ Path::Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream, ui
 }
 
 uint64_t Path::next_due_ns() const {
+  const std::vector<ReplayDma>& replay = spec_.workload.replay;
+  if (!replay.empty())
+    return replay_next_ < replay.size() ? origin_ns_ + spec_.workload.start_ns + replay[replay_next_].t_ns : kNever;
   if (open_loop_) return next_due_ns_;
   return slots_.empty() ? kNever : slots_.top();
 }
@@ -73,6 +97,7 @@ uint64_t Path::next_issue_ns() const {
 
 uint64_t Path::next_address() {
   const WorkloadSpec& w = spec_.workload;
+  if (!w.replay.empty()) return w.replay[replay_next_ - 1].iova & ~static_cast<uint64_t>(w.access_bytes - 1);
   if (w.pattern == Pattern::kRandom) return w.region_base + rng_.below(w.region_bytes / w.access_bytes) * w.access_bytes;
   // sequential and ring walk the region in access_size steps and wrap.
   const uint64_t va = w.region_base + cursor_;
@@ -83,12 +108,13 @@ uint64_t Path::next_address() {
 
 bool Path::take_slot(uint64_t* due) {
   *due = next_due_ns();
-  if (!open_loop_) {
+  if (!open_loop_ && spec_.workload.replay.empty()) {
     slots_.pop();
     if (in_window(*due)) ++offered_;
     return true;
   }
-  next_due_ns_ = arrivals_->next_ns();
+  if (spec_.workload.replay.empty()) next_due_ns_ = arrivals_->next_ns();
+  else ++replay_next_;  // a replayed DMA arrives as an open-loop one does
   if (in_window(*due)) ++offered_;
   const uint64_t ready = std::max(ready_ns_, dev_->ready_ns());
   if (*due >= ready) {  // the queue is empty when it arrives: the path issues at once
@@ -119,6 +145,7 @@ void Path::complete(uint64_t due_ns, uint64_t done_ns, bool counted) {
   if (done_ns > window_hi_ns_) ++dma_.completed_after_end;
   dma_.bytes += spec_.workload.access_bytes;
   dma_.latency_ns.record(done_ns - due_ns);
+  if (interval_latency_ns_) interval_latency_ns_->record(done_ns - due_ns);
 }
 
 bool Path::issue_one(ParkedDma* parked) {
@@ -147,9 +174,11 @@ void Path::abandon_parked(const ParkedDma& p) {
 
 void Path::close_window() {
   // Open loop: what was due before the window closed and never issued.
-  if (!open_loop_ || !arrivals_) return;
+  const bool replay = !spec_.workload.replay.empty();
+  if (!replay && (!open_loop_ || !arrivals_)) return;
   for (uint64_t due = next_due_ns(); due < window_hi_ns_; due = next_due_ns()) {
-    next_due_ns_ = arrivals_->next_ns();
+    if (replay) ++replay_next_;
+    else next_due_ns_ = arrivals_->next_ns();
     if (!in_window(due)) continue;
     ++offered_;
     if (queued_ < spec_.workload.queue_depth) {
@@ -218,7 +247,10 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
       ++d.ats_requests;
       const Xlate x = mmu.translate(dom, d.spec().pasid, va);
       if (tm.walk_sets_accessed && x.present && !x.iotlb_hit) d.domain().touch(va);  // the walk sets it
-      t += 2 * tm.pcie_latency_ns + tm.ats_translation_ns + mmu.latency_ns(x);
+      // The request crosses PCIe, queues at the IOMMU's front end, is looked up (and walked,
+      // waiting for a walker slot), and the completion crosses back.
+      const uint64_t looked_up = mmu.ats_front_ns(t + tm.pcie_latency_ns, counted);
+      t = looked_up + mmu.timed_latency_ns(x, looked_up, counted) + tm.pcie_latency_ns;
       if (!x.present || (w.write && !x.writable)) return on_fault(due_ns, t, va, counted, parked);
       d.atc().insert(d.asid(), va, x.pa, x.page_lg2, x.writable);
       pa = x.pa;
@@ -226,7 +258,7 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
   } else {
     const Xlate x = mmu.translate(dom, d.spec().pasid, va);
     if (tm.walk_sets_accessed && x.present && !x.iotlb_hit) d.domain().touch(va);
-    untranslated_ns = mmu.latency_ns(x);
+    untranslated_ns = mmu.timed_latency_ns(x, t + tm.pcie_latency_ns, counted);
     // No ATS, so no PRI: an unrecoverable DMA fault, handled as the device's intolerant_fault.
     if (!x.present || (w.write && !x.writable))
       return on_fault(due_ns, t + tm.pcie_latency_ns + untranslated_ns, va, counted, parked);
@@ -237,11 +269,20 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
 
   uint64_t done;
   if (w.write) {
-    const uint64_t sent = d.transfer(false, t, w.access_bytes);
+    const uint64_t sent = d.transfer(false, t, w.access_bytes, counted);
+    // The write's data leaves the device's buffer only as fast as the link and the root complex
+    // take it: when this transfer had to wait over kHoldBackNs (the data the device buffers,
+    // chosen: 1 us of it), the path's next write issues (and translates, overlapping this
+    // transfer) only once this one's data has started to leave. So a write stream the link or the root complex
+    // cannot carry queues in the path, and overruns past queue_depth.
+    const auto link_ns =
+        static_cast<uint64_t>(static_cast<double>(tlp_wire_bytes(w.access_bytes, d.spec().max_payload_bytes)) *
+                              tm.ps_per_byte / 1000.0);
+    if (sent > t + link_ns + kHoldBackNs) ready_ns_ = std::max(ready_ns_, sent - link_ns);
     done = sent + tm.pcie_latency_ns + untranslated_ns + tm.memory_latency_ns;
   } else {
     const uint64_t data_ready = t + tm.pcie_latency_ns + untranslated_ns + tm.memory_latency_ns;
-    done = d.transfer(true, data_ready, w.access_bytes) + tm.pcie_latency_ns;
+    done = d.transfer(true, data_ready, w.access_bytes, counted) + tm.pcie_latency_ns;
   }
   complete(due_ns, done, counted);
   return true;

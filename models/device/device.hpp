@@ -28,7 +28,15 @@
 // Measurement window: only DMAs due in [window_start, window_end) are counted; no DMA starts
 // at or after window_end; DMAs already started complete (their data may land after it), and
 // DMAs still waiting for a page at the end are reported in flight.
-// Does not model: TLP splitting by max payload size, flow-control credits, relaxed ordering,
+// Data crosses the device's link (per direction) and then the root complex, shared by all
+// devices (models/device/root_complex.hpp), as wire bytes: split into TLPs of max_payload, each
+// with 24 B of overhead. A transfer starts when the link is free and ends when both the link and
+// the root complex have carried it; bandwidth_wait_ns is how much later than on an idle link
+// and root complex it ends. A path's next write waits until the previous one's data has left
+// (so a write stream the link or root complex cannot carry queues, and overruns past
+// queue_depth); reads are not held back so (a device's read tags are not modelled). An ATS translation request queues at the IOMMU's front end and its
+// walk waits for a walker slot (models/iommu/iommu.hpp).
+// Does not model: flow-control credits, read request TLPs, relaxed ordering,
 // a device's choice of which pages to group in a page request group (it groups the faulting
 // page with the next prg_pages - 1 pages).
 #pragma once
@@ -41,7 +49,9 @@
 #include "models/cache/tlb.hpp"
 #include "models/common/rng.hpp"
 #include "models/common/stats.hpp"
+#include "models/common/trace.hpp"
 #include "models/device/params.hpp"
+#include "models/device/root_complex.hpp"
 #include "models/domain/domain.hpp"
 #include "models/iommu/checker.hpp"
 #include "models/iommu/iommu.hpp"
@@ -115,6 +125,9 @@ class Path {
   void lose_one_completion() { lose_completion_ = true; }
   Device& device() { return *dev_; }
   void stop_until(uint64_t t_ns) { ready_ns_ = t_ns > ready_ns_ ? t_ns : ready_ns_; }
+  // Observation only: completions counted in the window also record their latency here
+  // (a time series' per-interval histogram, which its sampler reads and clears); null: none.
+  void set_interval_latency(Histogram* h) { interval_latency_ns_ = h; }
 
  private:
   uint64_t next_due_ns() const;
@@ -155,6 +168,8 @@ class Path {
   uint64_t last_completion_ns_ = 0;
   uint64_t simulated_ = 0;
   bool lose_completion_ = false;
+  Histogram* interval_latency_ns_ = nullptr;
+  size_t replay_next_ = 0;  // a replayed workload: the next of its DMAs
 };
 
 struct DeviceTiming {
@@ -179,12 +194,12 @@ class Device {
   uint64_t asid() const { return make_asid(domain_->iommu_view().id, spec_.pasid); }
   void set_window(uint64_t origin_ns, uint64_t start_ns, uint64_t end_ns);
 
-  // Link occupancy, per direction: returns when a transfer of `bytes` ready at t finishes.
-  uint64_t transfer(bool to_device, uint64_t t, uint32_t bytes) {
-    uint64_t& free_at = to_device ? down_free_ns_ : up_free_ns_;
-    const uint64_t start = t > free_at ? t : free_at;
-    free_at = start + (static_cast<uint64_t>(bytes) * ps_per_byte_x1000_ + 999'999) / 1'000'000;
-    return free_at;
+  // Link and root-complex occupancy, per direction: returns when a transfer of `bytes`
+  // (payload) ready at t has crossed both. counted: the DMA is due in the window.
+  uint64_t transfer(bool to_device, uint64_t t, uint32_t bytes, bool counted);
+  void set_root_complex(RootComplex* rc) {
+    rc_ = rc;
+    rc_port_ = rc->add_port(spec_.pcie_bandwidth_bytes_per_s);
   }
   // A device reset starting at t: nothing issues on `path` (or, when path is null, on any
   // path) until it ends; the ATC empties; page requests are enabled again.
@@ -206,6 +221,8 @@ class Device {
   // Invalidate Completion (and VT-d's drain for untranslated DMA) waits until then.
   uint64_t max_use_ns = 0;
   Checker* checker = nullptr;      // set when the checker is on
+  TraceSink* trace = nullptr;      // set when a timeline is recorded (--trace): resets go there
+  uint32_t trace_pid = 0;          // this device's process in the timeline
   uint64_t resets = 0;             // device resets (abort, stall, PRI Failure)
   uint64_t pri_outstanding = 0;    // page requests (pages) in flight now
   uint64_t pri_retries = 0;        // page requests sent again (timeout, or faulted again after Success)
@@ -213,6 +230,7 @@ class Device {
   uint64_t pri_responses[3] = {};  // Success, Invalid, Failure
   Histogram fault_latency_minor_ns;
   Histogram fault_latency_major_ns;
+  Histogram bandwidth_wait_ns;  // per DMA in the window: transfer end minus its unloaded end
 
  private:
   DeviceSpec spec_;
@@ -221,6 +239,8 @@ class Device {
   DeviceTiming timing_;
   Tlb atc_;
   std::vector<Path> paths_;
+  RootComplex* rc_ = nullptr;
+  uint32_t rc_port_ = 0;
   uint64_t ps_per_byte_x1000_ = 0;  // fixed point: femtoseconds per byte
   uint64_t up_free_ns_ = 0;
   uint64_t down_free_ns_ = 0;

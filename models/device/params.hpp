@@ -9,6 +9,7 @@
 #include "models/cache/tlb.hpp"
 #include "models/common/enum_table.hpp"
 #include "models/device/arrivals.hpp"
+#include "models/device/replay.hpp"
 
 namespace iopf {
 
@@ -36,6 +37,10 @@ struct WorkloadSpec {
   uint64_t start_ns = 0;     // first DMA
   uint32_t queue_depth = 1024;  // open loop: arrivals that may wait while the path cannot issue
   bool reaches_outside_memory = false;  // the region may extend past guest memory
+  // A replayed trace (models/device/replay.hpp): when not empty, the DMAs are these, due at
+  // start + t_ns, arriving as an open loop does (queue_depth); rate and region are unused.
+  std::vector<ReplayDma> replay;
+  std::vector<ReplayUnmap> replay_unmaps;  // the loader turns them into a scripted source
 };
 
 struct PathSpec {
@@ -62,7 +67,9 @@ struct DeviceSpec {
   uint64_t pri_backoff_ns = 0;    // wait before re-sending a page request
   uint32_t prg_pages = 1;         // pages per page request group: the faulting one and those after it
   uint64_t pcie_latency_ns = 0;         // one way, device <-> root complex
-  double pcie_bandwidth_bytes_per_s = 0;
+  double pcie_bandwidth_bytes_per_s = 0;  // per direction, wire bytes
+  uint32_t max_payload_bytes = 256;       // PCIe MPS: TLP payload
+  uint32_t inv_queue_depth = 32;          // ATS Invalidate Requests outstanding at once
   std::vector<PathSpec> paths;
 };
 

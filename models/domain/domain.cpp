@@ -85,12 +85,12 @@ void Domain::map_present(uint64_t gpa, unsigned page_lg2) {
   }
   if (whole) {
     table_->map(base, hpa_base_ + base, size, page_lg2, true);
-    for (uint64_t off = 0; off < size; off += kBasePageBytes) residency_.push_back((base + off) >> kBasePageLg2);
+    for (uint64_t off = 0; off < size; off += kBasePageBytes) enqueue(base + off);
     resident_bytes_ += size;
   } else {
     const uint64_t page = gpa & ~kBasePageMask;
     table_->map(page, frame_of(page), kBasePageBytes, kBasePageLg2, true);
-    residency_.push_back(page >> kBasePageLg2);
+    enqueue(page);
     resident_bytes_ += kBasePageBytes;
   }
 }
@@ -112,18 +112,30 @@ uint64_t Domain::setup(Rng& rng, uint64_t room_bytes) {
   uint64_t room = room_bytes > pinned_bytes_ ? room_bytes - pinned_bytes_ : 0;
   if (resident_fraction_ > 0) {
     const uint64_t page = 1ULL << fault_page_lg2_;
+    // Runs of consecutive resident pages are mapped by one call (the same leaves as page by
+    // page, much faster for a large guest).
+    uint64_t run_lo = 0, run_hi = 0;
+    auto map_run = [&] {
+      if (run_hi > run_lo) table_->map(run_lo, hpa_base_ + run_lo, run_hi - run_lo, fault_page_lg2_, true);
+      run_lo = run_hi = 0;
+    };
     for (uint64_t p = 0; p < spec_.memory_bytes; p += page) {
       if (rng.unit() >= resident_fraction_) continue;
       if (is_pinned(p)) continue;
       if (room >= page) {
-        table_->map(p, hpa_base_ + p, page, fault_page_lg2_, true);
-        for (uint64_t off = 0; off < page; off += kBasePageBytes) residency_.push_back((p + off) >> kBasePageLg2);
+        if (run_hi != p) {
+          map_run();
+          run_lo = p;
+        }
+        run_hi = p + page;
+        for (uint64_t off = 0; off < page; off += kBasePageBytes) enqueue(p + off);
         resident_bytes_ += page;
         room -= page;
       } else {  // touched earlier, pushed out to swap when the host filled up
         for (uint64_t off = 0; off < page; off += kBasePageBytes) swapped_.insert((p + off) >> kBasePageLg2);
       }
     }
+    map_run();
     // Pages touched before the run have no address order in the LRU: shuffle (Fisher-Yates,
     // seeded) so reclaim does not walk memory from address 0 up.
     for (size_t i = residency_.size(); i > 1; --i) std::swap(residency_[i - 1], residency_[rng.below(i)]);
@@ -158,6 +170,18 @@ uint64_t Domain::resolve(uint64_t va, bool write) {
   return resident_bytes_ - before;
 }
 
+void Domain::enqueue(uint64_t gpa) { residency_.push_back(static_cast<uint32_t>(gpa >> kBasePageLg2)); }
+
+uint64_t Domain::state_bytes() const {
+  // libstdc++: a hash node holds the value and a next pointer (and the cached hash for
+  // uint64_t keys: none), each bucket a pointer.
+  const uint64_t node = 2 * sizeof(void*);
+  return residency_.size() * sizeof(uint32_t) + accessed_.capacity() * sizeof(uint64_t) +
+         swapped_.size() * (sizeof(uint64_t) + node) + swapped_.bucket_count() * sizeof(void*) +
+         moves_.size() * (2 * sizeof(uint64_t) + node) + moves_.bucket_count() * sizeof(void*) +
+         pinned_.capacity() * sizeof(pinned_[0]);
+}
+
 bool Domain::next_victim(uint64_t* gpa, uint64_t* scanned) {
   // Two rounds at most: after one, every accessed bit met has been cleared.
   for (size_t budget = 2 * residency_.size() + 1; budget && !residency_.empty(); --budget) {
@@ -170,7 +194,7 @@ bool Domain::next_victim(uint64_t* gpa, uint64_t* scanned) {
     table_->walk(page, &o);
     if (!o.present) continue;  // already taken away (stale queue entry)
     if (test_and_clear_accessed(pn)) {  // used since the hand last passed: a second chance
-      residency_.push_back(pn);
+      residency_.push_back(static_cast<uint32_t>(pn));
       continue;
     }
     *gpa = page;
@@ -198,7 +222,7 @@ void Domain::evict(uint64_t gpa, bool swapped) {
 
 void Domain::place_migrated(uint64_t gpa) {
   table_->map(gpa, frame_of(gpa), kBasePageBytes, kBasePageLg2, true);
-  residency_.push_back(gpa >> kBasePageLg2);
+  enqueue(gpa);
   resident_bytes_ += kBasePageBytes;
 }
 
@@ -226,7 +250,7 @@ bool Domain::begin_collapse(Rng& rng, uint64_t* lo) {
 
 void Domain::place_collapsed(uint64_t lo) {
   table_->map(lo, frame_of(lo), 2ULL << 20, 21, true);
-  for (uint64_t off = 0; off < kHugePageBytes; off += kBasePageBytes) residency_.push_back((lo + off) >> kBasePageLg2);
+  for (uint64_t off = 0; off < kHugePageBytes; off += kBasePageBytes) enqueue(lo + off);
   resident_bytes_ += 2ULL << 20;
 }
 

@@ -145,6 +145,10 @@ class Domain {
   uint64_t faults_resolved() const { return faults_resolved_; }
   uint64_t major_faults() const { return major_faults_; }
   unsigned fault_page_lg2() const { return fault_page_lg2_; }
+  // What the simulator holds per page of this domain besides its page table (reclaim's queue,
+  // accessed bits, swap and move records): sim.memory in the report, estimated from the
+  // containers' sizes and libstdc++'s node layouts.
+  uint64_t state_bytes() const;
 
  protected:
   // Set by the kind's constructor.
@@ -154,6 +158,7 @@ class Domain {
 
  private:
   void map_present(uint64_t gpa, unsigned lg2);
+  void enqueue(uint64_t gpa);  // reclaim's queue: gpa's 4 KiB page became resident
   bool test_and_clear_accessed(uint64_t page);
 
   DomainSpec spec_;
@@ -165,7 +170,9 @@ class Domain {
   std::vector<std::pair<uint64_t, uint64_t>> pinned_;
   std::unordered_set<uint64_t> swapped_;           // 4 KiB page numbers now in swap
   std::unordered_map<uint64_t, uint64_t> moves_;   // page -> times taken away
-  std::deque<uint64_t> residency_;                 // page numbers, oldest first (may hold stale ones)
+  // Page numbers, oldest first (may hold stale ones). 32 bits hold any page number: a domain
+  // is at most 2 TiB (2^29 pages), and a fully resident 1 TiB guest keeps 2^28 of them.
+  std::deque<uint32_t> residency_;
   uint64_t pinned_bytes_ = 0;
   uint64_t resident_bytes_ = 0;
   uint64_t ready_ns_ = 0;

@@ -181,6 +181,18 @@ class ScriptedSource {
 void HostActivity::source_loop(const InvalidationSpec& spec, size_t index, ActivitySpan span) {
   Domain* dom = (*domains_)[spec.domain_index].get();
   ScriptedSource src(spec, dom, memory_, inv_, checker_, inv_->open_port("invdone:" + std::to_string(index)));
+  if (!spec.script.empty()) {  // a replayed trace's unmaps, page by page, until the window closes
+    for (const ReplayUnmap& u : spec.script) {
+      const uint64_t due = span.start_ns + spec.start_ns + u.t_ns;
+      if (due >= span.end_ns) break;
+      svc_->sleep_until(due);
+      for (uint64_t page = u.iova & ~kBasePageMask; page < u.iova + u.bytes; page += kBasePageBytes) {
+        ++source_events_;
+        src.event(page, svc_->now_ns());
+      }
+    }
+    return;
+  }
   Rng rng(seed_, streams::scripted_source(spec.name));
   const uint64_t period_ps = static_cast<uint64_t>(std::llround(1e12 / spec.rate_per_s));
   const uint64_t slots = spec.region_bytes / spec.range_bytes;

@@ -140,7 +140,11 @@ void HostMemory::reclaim_loop() {
     kswapd_wake_->wait();
     exhausted_ = false;
     while (free_bytes() < spec_.free_target_bytes + waiting_bytes_) {
-      if (!reclaim_batch(&rr, port)) {  // nothing left to reclaim
+      const uint64_t start_ns = trace_ ? svc_->now_ns() : 0;
+      const uint32_t pages = reclaim_batch(&rr, port);
+      if (trace_) trace_->span(TraceCat::kReclaim, "reclaim batch", {TraceTrack::kHostPid, TraceTrack::kKswapdTid},
+                               start_ns, svc_->now_ns(), "pages", pages);
+      if (!pages) {  // nothing left to reclaim
         exhausted_ = true;
         break;
       }

@@ -22,6 +22,7 @@
 #include <memory>
 #include <vector>
 
+#include "models/common/trace.hpp"
 #include "models/domain/domain.hpp"
 #include "models/host/params.hpp"
 #include "models/host/services.hpp"
@@ -47,6 +48,7 @@ class HostMemory {
 
   // The run: the engine's services, the invalidation queue, the IOMMU and the checker.
   void attach(HostServices* svc, Invalidator* inv, Iommu* iommu, Checker* checker);
+  void set_trace(TraceSink* trace) { trace_ = trace; }  // kswapd's batches go there (--trace)
 
   // Host memory for a fault that needs `bytes`: reserved at once, or after reclaim frees it.
   // False when nothing can be reclaimed and nothing is free (the fault then fails).
@@ -83,6 +85,7 @@ class HostMemory {
   Invalidator* inv_ = nullptr;
   Iommu* iommu_ = nullptr;
   Checker* checker_ = nullptr;
+  TraceSink* trace_ = nullptr;
   std::unique_ptr<Wakeup> kswapd_wake_;
   std::unique_ptr<Condition> freed_;  // kswapd freed memory, or gave up
   bool kswapd_busy_ = false;

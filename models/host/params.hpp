@@ -4,10 +4,12 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "models/common/distribution.hpp"
 #include "models/common/enum_table.hpp"
 #include "models/common/sizes.hpp"
+#include "models/device/replay.hpp"
 #include "models/iommu/invalidation.hpp"
 
 namespace iopf {
@@ -22,6 +24,7 @@ struct HostSpec {
   double swap_read_bytes_per_s = 0;
   double swap_write_bytes_per_s = 0;
   uint64_t swap_latency_ns = 0;
+  double root_complex_bytes_per_s = 63e9;  // per direction, shared by all devices
   double zero_bytes_per_s = 0;          // a core zeroing memory (faults, pinning)
   uint64_t reclaim_scan_ns_per_page = 0;
   uint64_t dirty_log_ns_per_page = 0;
@@ -49,6 +52,9 @@ struct InvalidationSpec {
   uint64_t start_ns = 0;
   uint32_t batch_entries = 0;   // > 0: Linux-style deferred flush of the whole domain
   uint64_t batch_timeout_ns = 0;
+  // A replayed trace's unmaps (models/device/replay.hpp): when not empty, the events are
+  // these, each 4 KiB page of [iova, iova + bytes) at start + t_ns, instead of rate and region.
+  std::vector<ReplayUnmap> script;
 };
 
 }  // namespace iopf

@@ -8,13 +8,18 @@
 // Invalidation removes matching IOTLB and walk-cache entries at once; the time it takes
 // (queue, wait descriptor, ATC round trips) is modelled by the engine around this.
 // Latency is returned, not slept: the caller accumulates it (the hot path costs no SimGrid event).
-// Does not model: walker concurrency limits (walk slots), permission faults other than
-// write-to-read-only, PASID-table and context-cache lookups.
+// Contention (timed_latency_ns, ats_front_ns): walks of every device share the walker slots,
+// and ATS translation requests queue at the front end (models/iommu/walkers.hpp).
+// Does not model: permission faults other than write-to-read-only, PASID-table and
+// context-cache lookups, a walk's reads overlapping memory traffic of DMAs.
 #pragma once
+#include <cmath>
 #include <cstdint>
 
 #include "models/cache/tlb.hpp"
+#include "models/common/stats.hpp"
 #include "models/iommu/walk_cache.hpp"
+#include "models/iommu/walkers.hpp"
 #include "models/pagetable/page_table.hpp"
 
 namespace iopf {
@@ -38,6 +43,7 @@ struct Xlate {
 struct IommuTiming {
   uint64_t iotlb_lookup_ns = 0;
   uint64_t walk_mem_read_ns = 0;
+  uint64_t ats_translation_ns = 0;
 };
 
 class Iommu {
@@ -49,6 +55,8 @@ class Iommu {
     wc_s2_.configure(wc_entries, wc_ways, wc_policy);
     timing_ = t;
   }
+  // Contention: `walkers` walk slots; bins kept keep_ns behind the latest request.
+  void configure_contention(uint32_t walkers, uint64_t keep_ns) { walkers_.configure(walkers, keep_ns); }
 
   // Hot path. Latency of this translation = latency_ns(result).
   Xlate translate(const IommuDomain& d, uint32_t pasid, uint64_t va) {
@@ -71,9 +79,23 @@ class Iommu {
     return x;
   }
 
+  // Unloaded latency of a translation.
   uint64_t latency_ns(const Xlate& x) const {
     return timing_.iotlb_lookup_ns + static_cast<uint64_t>(x.mem_reads) * timing_.walk_mem_read_ns;
   }
+  // Latency of translation x looked up at t, with its wait for a walker slot.
+  uint64_t timed_latency_ns(const Xlate& x, uint64_t t, bool counted) {
+    const uint64_t unloaded = latency_ns(x);
+    if (x.mem_reads == 0 || !walkers_.configured()) return unloaded;
+    const uint64_t work = static_cast<uint64_t>(x.mem_reads) * timing_.walk_mem_read_ns;
+    return unloaded + walkers_.walk_wait_ns(t + timing_.iotlb_lookup_ns, work, counted);
+  }
+  // An ATS translation request reaching the IOMMU at t: when its lookup can start.
+  uint64_t ats_front_ns(uint64_t t, bool counted) {
+    if (!walkers_.configured()) return t + timing_.ats_translation_ns;
+    return walkers_.ats_front_ns(t, timing_.ats_translation_ns, counted);
+  }
+  const Walkers& walkers() const { return walkers_; }
 
   // Removes cached translations the filter selects: IOTLB and, unless leaf_only, both
   // stages' walk caches (a conservative flush, as VT-d does without the IH hint).
@@ -93,6 +115,8 @@ class Iommu {
 
   Tlb& iotlb() { return iotlb_; }
   const Tlb& iotlb() const { return iotlb_; }
+  // The IOTLB and walk caches as the simulator holds them (sim.memory).
+  uint64_t cache_memory_bytes() const { return iotlb_.memory_bytes() + wc_s1_.memory_bytes() + wc_s2_.memory_bytes(); }
   const WalkCaches& walk_cache_s1() const { return wc_s1_; }
   uint64_t walks() const { return walks_; }
   uint64_t walk_mem_reads() const { return walk_mem_reads_; }
@@ -174,6 +198,7 @@ class Iommu {
   WalkCaches wc_s1_;  // single stage, or stage 1 of nested
   WalkCaches wc_s2_;  // stage 2 of nested
   IommuTiming timing_;
+  Walkers walkers_;
   uint64_t walks_ = 0;
   uint64_t walk_mem_reads_ = 0;
 };

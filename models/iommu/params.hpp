@@ -25,11 +25,13 @@ struct IommuSpec {
   uint64_t iotlb_lookup_ns = 0;
   uint64_t walk_mem_read_ns = 0;
   uint64_t ats_translation_ns = 0;  // IOMMU work per ATS translation request, before any walk
+  uint32_t walkers = 16;            // page-walk slots
   uint32_t prq_depth = 0;           // capacity, in entries
   uint64_t prq_handling_ns = 0;     // IOMMU work to queue one page request and raise it to the host
   uint32_t inv_queue_depth = 0;     // invalidation queue descriptors
   uint64_t inv_desc_ns = 0;         // IOMMU work per IOTLB/walk-cache invalidation descriptor
   uint64_t inv_wait_ns = 0;         // wait descriptor: completion write after all before it
+  uint64_t inv_desc_interval_ns = 0;  // between descriptors of one batch (the IOMMU pipelines them)
   PrqOverflow prq_overflow = PrqOverflow::kAutoSuccess;
   bool walks_set_accessed = false;  // walks set accessed bits in the domain's (shared) table
 };

@@ -46,6 +46,11 @@ class WalkCaches {
   }
   uint64_t hits() const { return hits_; }
   uint64_t misses() const { return misses_; }
+  uint64_t memory_bytes() const {
+    uint64_t b = 0;
+    for (const auto& l : lvl_) b += l.memory_bytes();
+    return b;
+  }
 
  private:
   SetAssoc<uint64_t> lvl_[kMaxLevels];

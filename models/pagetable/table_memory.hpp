@@ -22,6 +22,8 @@ class TableMemory {
 
   uint64_t alloc();  // PA of a zeroed 4 KiB table
   void free(uint64_t pa);
+  // Bytes of the arena ever handed out (touched, so resident), free-listed tables included.
+  uint64_t used_bytes() const { return next_off_; }
   // Static so the walk needs no instance lookup: one subtraction and one load per level.
   static uint64_t* ptr(uint64_t pa) { return reinterpret_cast<uint64_t*>(arena_ + (pa - kTableBasePa)); }
 

@@ -1,0 +1,63 @@
+// An inline calendar for a shared resource on the hot path (IOMMU walker slots, the ATS
+// translation-request front end, root-complex bandwidth): no SimGrid activity per use.
+//
+// Models: a server of `rate` units of work per ns (bytes per ns for bandwidth, slots for a
+// pool of walkers) as a fluid queue in time bins of bin_ns: each bin holds rate x bin_ns units.
+// A request at t takes room from the bin holding t onward, spilling into later bins when
+// they are full; it starts at t, or at the first bin with room when the bin of t is full;
+// it finishes when its last unit is placed (never before t + min_duration, its
+// unloaded service time). The wait is start - t, and the delay finish - (t + min_duration).
+// Why bins and not "the time the unit is next free": device actors run up to one batch
+// quantum ahead of each other (sim/engine.cpp), so requests reach a shared calendar slightly
+// out of time order. A single next-free time would make a request that is early in SimGrid
+// time wait behind another device's requests booked later in the quantum (an error up to the
+// quantum, 10 us, on a 600 ns DMA). Bins keep each request at its own time: the error is one
+// bin. Bins older than keep_ns behind the latest request are forgotten; a request earlier
+// than the oldest bin kept is served as if it arrived there (counted in `clamped`: an
+// over-estimate, bounded by how far behind it was; keep_ns is two quanta, so it should not
+// happen).
+// Include this only from .cpp files (walkers.cpp, root_complex.cpp): headers that many files
+// include forward-declare BinCalendar, so a change here rebuilds two files, not the tree.
+// Does not model: the order of service inside a bin (fluid: requests share it), a single
+// request using more than one unit at once (a walk's reads are sequential, but the fluid
+// queue lets its work spread over the slots of a bin: the pool's total occupancy is exact,
+// one walk's own duration is bounded below by min_duration).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace iopf {
+
+class BinCalendar {
+ public:
+  struct Booking {
+    uint64_t start_ns;
+    uint64_t finish_ns;
+  };
+
+  void configure(double units_per_ns, uint64_t bin_ns, uint64_t keep_ns);
+  bool configured() const { return capacity_ != 0; }
+  // Places `units` of work arriving at t; min_duration_ns is its service time alone.
+  Booking book(uint64_t t, uint64_t units, uint64_t min_duration_ns);
+  // Highest occupancy of any bin, as a fraction of its capacity (1 = full).
+  double max_fill() const;
+  uint64_t clamped = 0;  // requests earlier than the oldest bin kept
+
+ private:
+  uint64_t& bin(uint64_t b);
+  void forget_old();
+  void note(uint64_t used);
+  void grow();
+
+  uint64_t bin_ns_ = 1;
+  uint64_t capacity_ = 0;  // units per bin
+  uint64_t keep_bins_ = 0;
+  std::vector<uint64_t> bins_;  // a ring: bin b at bins_[b & mask_], for b in [base_, end_)
+  uint64_t mask_ = 0;
+  uint64_t base_ = 0;    // oldest bin kept
+  uint64_t end_ = 0;     // one past the newest bin held
+  uint64_t latest_ = 0;  // latest request's bin
+  double max_fill_ = 0;
+};
+
+}  // namespace iopf
