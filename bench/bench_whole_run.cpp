@@ -5,6 +5,7 @@
 //   dma_per_wall_s     sim.dmas / measured wall seconds of the whole process
 //   events_per_wall_s  sim.events (SimGrid events) / measured wall seconds
 //   sim_wall_s         sim.wall_s: the report's own wall time of the simulation loop alone
+//   faults_per_wall_s  page faults resolved (every domain's faults_resolved) / measured wall seconds
 // Not a test (ctest does not run it); run it as
 //   ./build/bench/bench_whole_run --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
@@ -44,7 +45,7 @@ int run_child(std::vector<std::string> args) {
 void BM_WholeRun(benchmark::State& state, const std::string& scenario) {
   const std::string report = "/tmp/iopfsim-bench-" + std::to_string(getpid()) + ".json";
   const std::string file = std::string(IOPFSIM_SOURCE_DIR) + "/scenarios/" + scenario;
-  double wall_s = 0, dmas = 0, events = 0, sim_wall_s = 0;
+  double wall_s = 0, dmas = 0, events = 0, sim_wall_s = 0, faults = 0;
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
     const int rc = run_child({IOPFSIM_BIN, "run", file, "--quiet", "--report", report});
@@ -59,11 +60,13 @@ void BM_WholeRun(benchmark::State& state, const std::string& scenario) {
     dmas += r["sim"]["dmas"].get<double>();
     events += r["sim"]["events"].get<double>();
     sim_wall_s += r["sim"]["wall_s"].get<double>();
+    for (const auto& d : r["domains"]) faults += d["faults_resolved"].get<double>();
   }
   std::remove(report.c_str());
   if (wall_s <= 0) return;
   state.counters["dma_per_wall_s"] = dmas / wall_s;
   state.counters["events_per_wall_s"] = events / wall_s;
+  state.counters["faults_per_wall_s"] = faults / wall_s;
   state.counters["sim_wall_s"] = benchmark::Counter(sim_wall_s, benchmark::Counter::kAvgIterations);
 }
 
@@ -75,6 +78,9 @@ BENCHMARK_CAPTURE(BM_WholeRun, nic_hits, std::string("nic-hits.json"))
 BENCHMARK_CAPTURE(BM_WholeRun, quickstart, std::string("quickstart.json"))
     ->UseManualTime()->Iterations(2)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_WholeRun, sva_accelerator, std::string("sva-accelerator.json"))
+    ->UseManualTime()->Iterations(2)->Unit(benchmark::kMillisecond);
+
+BENCHMARK_CAPTURE(BM_WholeRun, fault_storm, std::string("fault-storm.json"))
     ->UseManualTime()->Iterations(2)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();
