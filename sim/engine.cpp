@@ -206,7 +206,7 @@ EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args
   const uint64_t quantum = batch_quantum(sys);
   SimServices svc(p.cpu, p.swap);
   InvalidationQueue invq(&svc, &sys);
-  FaultHandling faults(&svc, sys.sc.iommu, sys.sc.host, &sys.memory);
+  FaultHandling faults(&svc, sys.sc.iommu, sys.sc.host, &sys.memory, sys.sc.seed);
   sys.memory.attach(&svc, &invq, &sys.iommu, sys.checker.get());
   sys.activity.attach(&svc, &invq, sys.checker.get());
   if (trace) attach_trace(trace, sys, faults, invq);
