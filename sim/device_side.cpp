@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "models/common/sizes.hpp"
@@ -30,6 +31,55 @@ struct PageWait {
   bool requested_before = false;  // a re-send counts as a retry
 };
 
+// The waits ordered by what the actor asks of them at every event, so that no event scans
+// every waiting page (with prq_overflow drop and a long pri_timeout thousands of lost
+// requests wait at once). Unsent waits are `pending` until their send_after_ns has passed,
+// then `ready` (sent in page order, as a scan of the waits by page sent them); sent ones are
+// ordered by the time their request times out.
+class WaitIndex {
+ public:
+  using Key = std::pair<uint64_t, uint64_t>;  // (time, page)
+
+  void add_unsent(uint64_t page, uint64_t send_after_ns) { pending_.emplace(send_after_ns, page); }
+  // Unsent waits whose send_after_ns <= now become ready.
+  void promote(uint64_t now) {
+    while (!pending_.empty() && pending_.begin()->first <= now) {
+      ready_.insert(pending_.begin()->second);
+      ready_after_.insert(pending_.begin()->first);
+      pending_.erase(pending_.begin());
+    }
+  }
+  const std::set<uint64_t>& ready() const { return ready_; }
+  void mark_sent(uint64_t page, uint64_t send_after_ns, uint64_t deadline_ns) {
+    ready_.erase(page);
+    ready_after_.erase(ready_after_.find(send_after_ns));
+    sent_.emplace(deadline_ns, page);
+  }
+  void answered(uint64_t page, uint64_t deadline_ns) { sent_.erase({deadline_ns, page}); }
+  // The earliest send_after_ns of an unsent wait (Path::kNever when none).
+  uint64_t first_unsent_ns() const {
+    uint64_t t = Path::kNever;
+    if (!ready_after_.empty()) t = *ready_after_.begin();
+    if (!pending_.empty()) t = std::min(t, pending_.begin()->first);
+    return t;
+  }
+  bool any_sent() const { return !sent_.empty(); }
+  uint64_t first_deadline_ns() const { return sent_.empty() ? Path::kNever : sent_.begin()->first; }
+  // Removes and returns the page of the earliest sent wait timed out by t (or false).
+  bool pop_timed_out(uint64_t t, uint64_t* page) {
+    if (sent_.empty() || sent_.begin()->first > t) return false;
+    *page = sent_.begin()->second;
+    sent_.erase(sent_.begin());
+    return true;
+  }
+
+ private:
+  std::set<Key> pending_;
+  std::set<uint64_t> ready_;
+  std::multiset<uint64_t> ready_after_;  // the ready waits' send_after_ns
+  std::set<Key> sent_;                   // (sent_ns + pri_timeout, page)
+};
+
 class DeviceActor {
  public:
   DeviceActor(Device* dev, SimServices* svc, FaultHandling* faults, const DeviceWindow& w)
@@ -46,11 +96,10 @@ class DeviceActor {
       if (next_issue == Path::kNever && waits_.empty()) break;  // every path is done
       if (now >= window_.end_ns) break;  // the window closed: what still waits is in flight
       uint64_t wake = std::min({next_issue, window_.end_ns, std::max(next_send_ns(), now + 1)});
-      for (const auto& [page, w] : waits_)
-        if (w.sent) wake = std::min(wake, w.sent_ns + ds_.pri_timeout_ns);
+      wake = std::min(wake, index_.first_deadline_ns());
       if (!response_comm_) response_comm_ = responses_->get_async<PageRequest>(&response_);
       const double timeout = static_cast<double>(wake - now) * 1e-9;
-      if (waits_.empty() || !any_sent()) {
+      if (waits_.empty() || !index_.any_sent()) {
         svc_->sleep_until(wake);
         continue;
       }
@@ -60,12 +109,6 @@ class DeviceActor {
   }
 
  private:
-  bool any_sent() const {
-    for (const auto& [page, w] : waits_)
-      if (w.sent) return true;
-    return false;
-  }
-
   // Inline: the earliest DMA first, until `limit` or a page request is due to go out.
   uint64_t issue_window(uint64_t limit) {
     for (;;) {
@@ -88,10 +131,8 @@ class DeviceActor {
   // page requests enabled.
   uint64_t next_send_ns() const {
     if (!room()) return Path::kNever;
-    uint64_t t = Path::kNever;
-    for (const auto& [page, w] : waits_)
-      if (!w.sent) t = std::min(t, std::max(w.send_after_ns, dev_->pri_enabled_at_ns()));
-    return t;
+    const uint64_t t = index_.first_unsent_ns();
+    return t == Path::kNever ? t : std::max(t, dev_->pri_enabled_at_ns());
   }
   bool room() const { return dev_->pri_outstanding + ds_.prg_pages <= ds_.pri_outstanding; }
 
@@ -99,17 +140,25 @@ class DeviceActor {
   void park(const ParkedDma& d, bool again) {
     const uint64_t page = d.va & ~kBasePageMask;
     auto [it, fresh] = waits_.try_emplace(page);
-    if (fresh) it->second.send_after_ns = d.detected_ns;
-    else ++dev_->pri_merged;
+    if (fresh) {
+      it->second.send_after_ns = d.detected_ns;
+      index_.add_unsent(page, d.detected_ns);
+    } else {
+      ++dev_->pri_merged;
+    }
     it->second.requested_before = it->second.requested_before || again;
     it->second.dmas.push_back(d);
   }
 
-  // Page requests whose faults have been detected by now, while request slots last.
+  // Page requests whose faults have been detected by now, in page order, while request slots
+  // last.
   void send_requests(uint64_t now) {
-    for (auto& [page, w] : waits_) {
-      if (w.sent || w.send_after_ns > now || !room()) continue;
-      if (!dev_->pri_enabled(now)) continue;  // Response Failure: no requests until the reset
+    index_.promote(now);
+    if (!dev_->pri_enabled(now)) return;  // Response Failure: no requests until the reset
+    while (room() && !index_.ready().empty()) {
+      const uint64_t page = *index_.ready().begin();
+      PageWait& w = waits_.at(page);
+      index_.mark_sent(page, w.send_after_ns, now + ds_.pri_timeout_ns);
       const uint32_t group = ds_.prg_pages;
       if (w.requested_before) ++dev_->pri_retries;
       w.requested_before = true;
@@ -138,13 +187,15 @@ class DeviceActor {
   // Requests unanswered for pri_timeout were lost (PRQ overflow, drop): send again.
   void resend_lost() {
     const uint64_t t = svc_->now_ns();
-    for (auto& [page, w] : waits_) {
-      if (!w.sent || w.sent_ns + ds_.pri_timeout_ns > t) continue;
+    uint64_t page = 0;
+    while (index_.pop_timed_out(t, &page)) {
+      PageWait& w = waits_.at(page);
       ++dev_->pri_timeouts;
       dev_->pri_outstanding -= w.sent_pages;
       abandoned_.insert(w.sent_id);  // a late response is ignored
       w.sent = false;
       w.send_after_ns = t + ds_.pri_backoff_ns;
+      index_.add_unsent(page, w.send_after_ns);
     }
   }
 
@@ -156,6 +207,7 @@ class DeviceActor {
     }
     auto it = waits_.find(resp->va & ~kBasePageMask);
     PageWait w = std::move(it->second);
+    index_.answered(it->first, w.sent_ns + ds_.pri_timeout_ns);
     waits_.erase(it);
     dev_->pri_outstanding -= resp->pages;
     record(*resp, t - w.sent_ns);
@@ -198,6 +250,7 @@ class DeviceActor {
   sg4::CommPtr response_comm_;
   PageRequest* response_ = nullptr;
   std::map<uint64_t, PageWait> waits_;  // by page
+  WaitIndex index_;                     // the same waits, by when each is next due
   std::set<uint64_t> abandoned_;  // ids of requests given up on (timed out)
   uint64_t next_id_ = 0;
 };

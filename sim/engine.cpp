@@ -136,7 +136,9 @@ void set_up_domain(Parts& parts, size_t di) {
     if (sys.devices[i]->spec().domain_index != di) continue;
     Device* dev = sys.devices[i].get();
     const DeviceWindow w{ready, start, end, parts.quantum_ns};
-    dev->set_window(ready, start, end);
+    bool driven = false;
+    for (const Path& p : dev->paths()) driven = driven || p.driven();
+    if (driven) dev->set_window(ready, start, end);  // before its guest drivers take arrivals
     parts.svc.start_actor("device:" + dev->spec().name, parts.platform.devices[i],
                           [dev, &parts, w] { run_device(dev, &parts.svc, &parts.faults, w); }, false);
     start_guest_drivers(parts, di, dev);
@@ -206,7 +208,7 @@ EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args
   const uint64_t quantum = batch_quantum(sys);
   SimServices svc(p.cpu, p.swap);
   InvalidationQueue invq(&svc, &sys);
-  FaultHandling faults(&svc, sys.sc.iommu, sys.sc.host, &sys.memory);
+  FaultHandling faults(&svc, sys.sc.iommu, sys.sc.host, &sys.memory, sys.sc.seed);
   sys.memory.attach(&svc, &invq, &sys.iommu, sys.checker.get());
   sys.activity.attach(&svc, &invq, sys.checker.get());
   if (trace) attach_trace(trace, sys, faults, invq);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "models/common/sizes.hpp"
+#include "models/common/streams.hpp"
 #include "models/device/device.hpp"
 #include "models/host/host_memory.hpp"
 #include "models/host/params.hpp"
@@ -16,9 +17,10 @@ namespace sg4 = simgrid::s4u;
 
 namespace iopf {
 
-FaultHandling::FaultHandling(SimServices* svc, const IommuSpec& iommu, const HostSpec& host, HostMemory* memory)
+FaultHandling::FaultHandling(SimServices* svc, const IommuSpec& iommu, const HostSpec& host, HostMemory* memory,
+                             uint64_t seed)
     : svc_(svc), iommu_(iommu), host_(host), memory_(memory), prq_(sg4::Mailbox::by_name("prq")),
-      faults_(sg4::Mailbox::by_name("faults")) {}
+      faults_(sg4::Mailbox::by_name("faults")), irq_rng_(seed, streams::irq_latency()) {}
 
 sg4::Mailbox* FaultHandling::response_mailbox(const Device* p) {
   return sg4::Mailbox::by_name("prg:" + std::to_string(reinterpret_cast<uintptr_t>(p)));
@@ -44,9 +46,14 @@ void FaultHandling::respond(PageRequest* req) {
 }
 
 void FaultHandling::prq_loop() {
+  // The PRQ is a ring in host memory: the IOMMU writes each accepted request's descriptor there
+  // at once (the hand-off starts when it is sent, not when a handler asks), and a handler that
+  // becomes free reads what is already written. A permanent receiver makes the mailbox eager.
+  faults_->set_receiver(sg4::Actor::self());
   for (;;) {
     auto* req = prq_->get<PageRequest>();
     svc_->count_event();
+    ++stats_.requests;
     if (stats_.depth + req->pages > iommu_.prq_depth) {
       ++stats_.overflows;
       if (iommu_.prq_overflow == PrqOverflow::kDrop) {
@@ -59,6 +66,7 @@ void FaultHandling::prq_loop() {
       continue;
     }
     stats_.depth += req->pages;
+    req->accepted_ns = svc_->now_ns();
     stats_.max_depth = std::max(stats_.max_depth, stats_.depth);
     svc_->cpu_work(iommu_.prq_handling_ns);
     faults_->put_init(req, kHandoffBytes)->detach();
@@ -90,6 +98,7 @@ void FaultHandling::handle(PageRequest* req, uint32_t core) {
     req->code = ok ? PrgCode::kSuccess : PrgCode::kFailure;
   }
   stats_.depth -= req->pages;
+  stats_.residence_ns.record(svc_->now_ns() - req->accepted_ns);
   if (trace_ && req->code != PrgCode::kInvalid)
     trace_->span(TraceCat::kFault, kFaultNames[static_cast<int>(req->kind)], {TraceTrack::kHostPid, core}, start_ns,
                  svc_->now_ns(), "va", req->va);
@@ -101,12 +110,12 @@ void FaultHandling::handler_loop(uint32_t core) {
   for (;;) {
     batch.assign(1, faults_->get<PageRequest>());
     svc_->count_event();
-    while (batch.size() < kHandlerBatch && faults_->ready()) {  // answered together: one interrupt
+    while (batch.size() < host_.fault_batch && faults_->ready()) {  // answered together: one interrupt
       batch.push_back(faults_->get<PageRequest>());
       svc_->count_event();
     }
     // Interrupt delivery and handler wake-up: latency, not CPU work.
-    svc_->sleep_until(svc_->now_ns() + host_.irq_latency_ns);
+    svc_->sleep_until(svc_->now_ns() + host_.irq_latency.sample_ns(irq_rng_));
     for (PageRequest* req : batch) handle(req, core);
   }
 }

@@ -7,17 +7,19 @@
 // after pri_timeout and retries after pri_retry_backoff). The IOMMU spends prq_handling per
 // request, then hands it to the host (a 64 B descriptor over the root complex). One handler
 // thread per host core takes every request already queued when it wakes (one interrupt per
-// batch of at most kHandlerBatch), waits irq_latency, and resolves each page on its core
+// batch of at most host.fault_batch), waits irq_latency (a sample per wake-up), and resolves each page on its core
 // (host memory's fault_in); the faulting page decides the response: Success, Invalid
 // (outside guest memory) or Failure (no memory could be had).
 // Does not model: PRQ overflow recovery by software, Stop Markers, PASID-less requests.
-// Figures: message sizes are the PCIe header TLPs (4 DW); the handler batch is chosen.
+// Figures: message sizes are the PCIe header TLPs (4 DW); the handler batch default is chosen.
 #pragma once
 #include <simgrid/forward.h>
 
 #include <cstdint>
 #include <string>
 
+#include "models/common/rng.hpp"
+#include "models/common/stats.hpp"
 #include "models/common/trace.hpp"
 #include "models/domain/domain.hpp"
 
@@ -41,6 +43,7 @@ struct PageRequest {
   uint32_t pages;
   PrgCode code = PrgCode::kSuccess;
   FaultKind kind = FaultKind::kNone;  // of the faulting page
+  uint64_t accepted_ns = 0;  // took its PRQ entries
 };
 
 struct PrqStats {
@@ -49,6 +52,8 @@ struct PrqStats {
   uint64_t overflows = 0;
   uint64_t auto_responses = 0;
   uint64_t device_faults[4] = {};  // by FaultKind of each page a handler resolved
+  uint64_t requests = 0;           // page request groups that reached the PRQ (overflows included)
+  Histogram residence_ns;          // accepted groups: PRQ entry taken -> response sent
 };
 
 class FaultHandling {
@@ -56,9 +61,8 @@ class FaultHandling {
   static constexpr uint64_t kPageRequestBytes = 16;  // a PRI Page Request Message is a 4-DW header TLP
   static constexpr uint64_t kPrgResponseBytes = 16;  // PRG Response Message, likewise
   static constexpr uint64_t kHandoffBytes = 64;      // PRQ descriptor handed to the host (one cache line)
-  static constexpr uint32_t kHandlerBatch = 16;      // page requests one handler wake-up takes at most (chosen)
 
-  FaultHandling(SimServices* svc, const IommuSpec& iommu, const HostSpec& host, HostMemory* memory);
+  FaultHandling(SimServices* svc, const IommuSpec& iommu, const HostSpec& host, HostMemory* memory, uint64_t seed);
 
   // The device side: sends a page request group (it detaches; the response comes to
   // response_mailbox(device)).
@@ -83,6 +87,7 @@ class FaultHandling {
   simgrid::s4u::Mailbox* prq_;
   simgrid::s4u::Mailbox* faults_;
   PrqStats stats_;
+  Rng irq_rng_;  // irq_latency samples (streams::irq_latency)
   TraceSink* trace_ = nullptr;
 };
 

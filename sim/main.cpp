@@ -20,6 +20,7 @@
 
 #include "models/domain/kinds.hpp"
 #include "models/pagetable/page_table.hpp"
+#include "sim/analytic_report.hpp"
 #include "sim/compare.hpp"
 #include "sim/engine.hpp"
 #include "sim/export.hpp"
@@ -221,6 +222,23 @@ int cmd_validate(const std::vector<std::string>& files) {
   return rc;
 }
 
+// Runs the scenario in this process and prints the analytic predictions beside the simulated
+// figures; bad input (exit 2) when no part of it is expressible as a queueing model.
+int cmd_analyze(const std::string& file, const std::vector<std::string>& sets, const std::optional<std::string>& seed_text) {
+  const std::optional<uint64_t> seed = seed_text ? std::optional<uint64_t>(parse_seed(*seed_text)) : std::nullopt;
+  iopf::Scenario sc = iopf::load_scenario(file, sets);
+  if (seed) sc.seed = *seed;
+  iopf::System sys(sc);
+  const iopf::EngineStats st = iopf::run_engine(sys);
+  const nlohmann::json report = iopf::make_report(sys, st);
+  if (!report.contains("analytic"))
+    throw iopf::InputError(file, "", "expected a scenario with a Poisson page-request path on a shared_tdp domain "
+                                     "with an exponential fault_cost, or a single random path over a pinned 4KiB "
+                                     "domain without ATS (README: the analytic section)");
+  std::cout << iopf::format_analytic(report["analytic"]);
+  return 0;
+}
+
 // A subcommand and what it does once the command line is parsed.
 struct Command {
   CLI::App* app;
@@ -235,6 +253,7 @@ struct Options {
   bool checker = false, quiet = false;
   Observation obs;
   std::vector<std::string> validate_files;
+  std::string analyze_file;
   std::string export_file, export_format, export_out;
   std::string cmp_base, cmp_new, cmp_threshold = "5%";
   iopf::SweepOptions sweep;
@@ -260,6 +279,15 @@ void add_run_commands(CLI::App& app, Options& o, std::vector<Command>* cmds) {
   validate->add_option("scenarios", o.validate_files, "scenario JSON files")->required();
   cmds->push_back({validate, [&o] { return cmd_validate(o.validate_files); }});
 
+}
+
+void add_analyze_command(CLI::App& app, Options& o, std::vector<Command>* cmds) {
+  CLI::App* an = app.add_subcommand("analyze", "run a scenario and print the analytic (M/M/c/K, LRU) predictions "
+                                               "beside the simulated figures");
+  an->add_option("scenario", o.analyze_file, "scenario JSON file")->required();
+  an->add_option("--seed", o.seed, "seed of every random stream (overrides the scenario's)");
+  an->add_option("--set", o.sets, "override a scenario value: /json/pointer=value (repeatable)");
+  cmds->push_back({an, [&o] { return cmd_analyze(o.analyze_file, o.sets, o.seed); }});
 }
 
 void add_sweep_commands(CLI::App& app, Options& o, std::vector<Command>* cmds) {
@@ -346,6 +374,7 @@ int main(int argc, char** argv) {
   std::vector<Command> cmds;
   add_run_commands(app, opts, &cmds);
   add_sweep_commands(app, opts, &cmds);
+  add_analyze_command(app, opts, &cmds);
   add_list_commands(app, &cmds);
   add_dashboard_commands(app, opts, &cmds);
   try {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "models/domain/kinds.hpp"
+#include "sim/analytic_report.hpp"
 #include "models/pagetable/page_table.hpp"
 #include "models/pagetable/table_memory.hpp"
 #include "models/common/units.hpp"
@@ -230,6 +231,7 @@ json make_report(const System& sys, const EngineStats& st) {
   for (size_t i = 0; i < sys.domains.size(); ++i) doms.push_back(domain_json(sys, st, i));
   r["domains"] = doms;
   r["host"] = host_json(sys, st);
+  if (json a = analytic_json(sys, st); !a.is_null()) r["analytic"] = a;  // where a queueing model applies
   r["checks"] = {{"conservation_ok", conservation}, {"checker", sc.engine.checker}};
   if (sys.checker) {
     r["checks"]["stale_translation_uses"] = sys.checker->stale_translation_uses();

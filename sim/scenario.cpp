@@ -44,8 +44,12 @@ const ParamTable kHostTable{
          "DRAM access behind the root complex, per DMA and per page-walk read issued by the host side",
          "chosen so a 64 B DMA read round trip is 2 x 250 ns + 100 ns = 600 ns, the pcie-bench median "
          "(Neugebauer et al., SIGCOMM 2018)", "", 0, 1e9},
-        {"irq_latency", ParamType::Ns, "\"2us\"", "page request interrupt until the host fault handler runs",
+        {"irq_latency", ParamType::Dist, "\"2us\"",
+         "page request interrupt until the host fault handler runs (per wake-up; a time or a distribution)",
          "chosen so a minor IOPF totals about 9 us, the IAA SVA average (QEMU qpl-compression docs)", "", 0, 1e9},
+        {"fault_batch", ParamType::Int, "16",
+         "page requests one fault handler takes per wake-up (one interrupt); 1: each request goes to the next idle "
+         "handler, as M/M/c assumes", "chosen", "", 1, 4096},
         {"memory", ParamType::Bytes, "\"64GiB\"", "host RAM available to guest memory (pinned and resident)",
          "chosen", "", 4096, 1.8e19},
         {"free_target", ParamType::Bytes, "\"16MiB\"", "reclaim starts when less is free and stops when this much is",
@@ -250,6 +254,10 @@ const ParamTable kWorkloadTable{
         {"rate", ParamType::Rate, nullptr, "open loop: DMAs per second (give rate or outstanding)", "", "", 1e-3, 1e15},
         {"outstanding", ParamType::Int, nullptr, "closed loop: DMAs in flight (give rate or outstanding)", "", "", 1,
          65536},
+        {"arrival", ParamType::Arrival, "\"periodic\"",
+         "open loop: when DMAs are due at `rate` (periodic: every 1/rate; poisson: exponential gaps; on_off: "
+         "bursts at their own rate, defaulting to `rate`; mmpp: rates per state); seeded from the path's own "
+         "arrival stream", "chosen (as before arrival processes existed)"},
         {"start", ParamType::Ns, "0", "time of the first DMA, after the domain is ready", ""},
         {"reaches_outside_memory", ParamType::Bool, "false",
          "the region may reach past the end of guest memory (a buggy or hostile device): page requests there are "
@@ -380,7 +388,8 @@ HostSpec read_host(const json& j, const std::string& file) {
   HostSpec h;
   h.cores = u32(r.integer("cores"));
   h.memory_latency_ns = r.ns("memory_latency");
-  h.irq_latency_ns = r.ns("irq_latency");
+  h.irq_latency = r.dist("irq_latency");
+  h.fault_batch = u32(r.integer("fault_batch"));
   h.memory_bytes = r.bytes("memory");
   h.free_target_bytes = r.bytes("free_target");
   h.swap_read_bytes_per_s = r.bandwidth_bytes_per_s("swap_read_bandwidth");
@@ -513,6 +522,11 @@ WorkloadSpec read_workload(const json& obj, const std::string& pp, const std::st
     throw InputError(file, pp + "/workload", "expected exactly one of \"rate\" (open loop) or \"outstanding\" (closed loop)");
   if (w.has("rate")) wl.rate_per_s = w.rate_per_s("rate");
   else wl.outstanding = u32(w.integer("outstanding"));
+  if (w.has("arrival") && !w.has("rate")) w.fail("arrival", "expected arrival only on an open-loop path (with rate)");
+  if (wl.rate_per_s > 0) {
+    json h;
+    wl.arrival = read_arrival(w.raw("arrival", ParamType::Arrival, &h), w.pointer("arrival"), file, wl.rate_per_s);
+  }
   if (wl.region_base % acc) w.fail("region_base", "expected a multiple of access_size (" + std::to_string(acc) + ")");
   if (wl.region_bytes % acc || wl.region_bytes < acc)
     w.fail("region_size", "expected a non-zero multiple of access_size (" + std::to_string(acc) + ")");
@@ -675,17 +689,22 @@ void check_streams_distinct(const Scenario& sc) {
     add(streams::domain_setup(d.name), "domain " + d.name + " (set-up)");
     add(streams::migration(d.name), "domain " + d.name + " (migration)");
     add(streams::collapse(d.name), "domain " + d.name + " (khugepaged)");
+    add(streams::fault_costs(d.name), "domain " + d.name + " (fault costs)");
     for (uint32_t v = 0; v < kMaxVcpus; ++v) add(streams::vcpu(d.name, v), "");
   }
   for (const DeviceSpec& dev : sc.devices)
-    for (const PathSpec& p : dev.paths) add(streams::path(dev.name, p.name), "path " + dev.name + "/" + p.name);
+    for (const PathSpec& p : dev.paths) {
+      add(streams::path(dev.name, p.name), "path " + dev.name + "/" + p.name);
+      add(streams::arrivals(dev.name, p.name), "path " + dev.name + "/" + p.name + " (arrivals)");
+    }
   for (const InvalidationSpec& inv : sc.invalidations) add(streams::scripted_source(inv.name), "source " + inv.name);
+  add(streams::irq_latency(), "host (irq_latency)");
   const auto [a, b] = streams::first_collision(ids);
   if (a == b) return;
   auto describe = [&](size_t i) {
     if (!owners[i].empty()) return owners[i];
-    const size_t per_domain = 3 + kMaxVcpus, d = i / per_domain;
-    return "vCPU " + std::to_string(i % per_domain - 3) + " of domain " + sc.domains[d].name;
+    const size_t per_domain = 4 + kMaxVcpus, d = i / per_domain;
+    return "vCPU " + std::to_string(i % per_domain - 4) + " of domain " + sc.domains[d].name;
   };
   throw InputError(sc.file, "", "expected every random stream to be distinct, found " + describe(a) + " and " +
                                     describe(b) + " with the same stream id; rename one of them");

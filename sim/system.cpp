@@ -18,6 +18,7 @@ System::System(const Scenario& scenario)
   for (size_t i = 0; i < sc.domains.size(); ++i) {
     domains.push_back(sc.domains[i].kind->make(sc.domains[i], static_cast<uint32_t>(i)));
     domains.back()->apply_pin_plan(pin_plan(sc, i));
+    domains.back()->seed_costs(sc.seed);
     memory.use(static_cast<int64_t>(domains.back()->pinned_request_bytes()));
   }
   for (size_t i = 0; i < domains.size(); ++i) {

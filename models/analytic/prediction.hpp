@@ -10,7 +10,7 @@
 // service time = everything a handler holds a request for (fault cost, interrupt latency),
 // exponential with the given mean. A blocked request is an overflow (drop or auto_success).
 // Does not model: the serial prq_handling step before the handlers, handler batching
-// (kHandlerBatch), multi-page groups (prg_pages > 1 takes several entries), device retries
+// (host.fault_batch > 1 with c > 1), multi-page groups (prg_pages > 1 takes several entries), device retries
 // and the PRI outstanding limit: a scenario built for the cross-check makes these negligible.
 // Models (IOTLB): hit rate C / N for C entries (fully associative LRU) and N pages referenced
 // uniformly at random, with Che's approximation alongside (equal for uniform access).

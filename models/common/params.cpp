@@ -35,6 +35,12 @@ const char* type_name(ParamType t) {
     case ParamType::Bandwidth: return "bandwidth (\"16GB/s\", \"128Gbps\" or bytes per second)";
     case ParamType::String: return "string";
     case ParamType::Enum: return "one of";
+    case ParamType::Dist:
+      return "time (\"500ns\", integer ns: a constant) or a distribution {\"dist\": \"constant|exponential|"
+             "lognormal|empirical\", ...}";
+    case ParamType::Arrival:
+      return "arrival process: \"periodic\", \"poisson\", {\"on_off\": {rate, burst, gap, inside}} or "
+             "{\"mmpp\": {rates, generator | sojourn and next}}";
   }
   return "?";
 }
@@ -183,6 +189,15 @@ T ObjReader::with_units(const char* name, ParamType type, std::optional<T> (*par
 
 uint64_t ObjReader::bytes(const char* name) const { return with_units(name, ParamType::Bytes, units::parse_bytes); }
 uint64_t ObjReader::ns(const char* name) const { return with_units(name, ParamType::Ns, units::parse_ns); }
+Distribution ObjReader::dist(const char* name) const {
+  json h;
+  const json& v = value(spec(name, ParamType::Dist), &h);
+  if (v.is_object()) return read_distribution(v, pointer(name), file_);
+  return Distribution::constant(with_units(name, ParamType::Dist, units::parse_ns));
+}
+const json& ObjReader::raw(const char* name, ParamType want, json* holder) const {
+  return value(spec(name, want), holder);
+}
 double ObjReader::rate_per_s(const char* name) const {
   return with_units(name, ParamType::Rate, units::parse_rate_per_s);
 }

@@ -10,11 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "models/common/distribution.hpp"
 #include "models/common/enum_table.hpp"
 
 namespace iopf {
 
-enum class ParamType { Bool, Int, Double, Bytes, Ns, Rate, Bandwidth, String, Enum };
+// Dist: a time (a constant) or a distribution object (distribution.hpp); Arrival: an arrival
+// process (models/device/arrivals.hpp), read by its owner from raw().
+enum class ParamType { Bool, Int, Double, Bytes, Ns, Rate, Bandwidth, String, Enum, Dist, Arrival };
 
 struct ParamSpec {
   const char* name;
@@ -52,6 +55,12 @@ class ObjReader {
   double bandwidth_bytes_per_s(const char* name) const;
   std::string str(const char* name) const;
   std::string enumeration(const char* name) const;
+  // A time as ns() reads it (a constant, range-checked), or a distribution object
+  // (read_distribution).
+  Distribution dist(const char* name) const;
+  // The value of a key of type `want` as written, or its default: for readers outside this
+  // file (an Arrival).
+  const nlohmann::json& raw(const char* name, ParamType want, nlohmann::json* holder) const;
   // An enum value by its one table (the parameter's choices are that table's names).
   template <class E, size_t N>
   E choice(const char* name, const EnumTable<E, N>& t) const {

@@ -21,6 +21,9 @@ uint64_t identity(std::initializer_list<std::string_view> fields) {
 
 uint64_t domain_setup(std::string_view domain) { return identity({"domain_setup", domain}); }
 uint64_t path(std::string_view device, std::string_view path) { return identity({"path", device, path}); }
+uint64_t arrivals(std::string_view device, std::string_view path) { return identity({"arrivals", device, path}); }
+uint64_t fault_costs(std::string_view domain) { return identity({"fault_costs", domain}); }
+uint64_t irq_latency() { return identity({"irq_latency"}); }
 uint64_t vcpu(std::string_view domain, uint32_t vcpu) { return identity({"vcpu", domain, std::to_string(vcpu)}); }
 uint64_t migration(std::string_view domain) { return identity({"migration", domain}); }
 uint64_t collapse(std::string_view domain) { return identity({"collapse", domain}); }

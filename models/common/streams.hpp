@@ -14,7 +14,10 @@
 namespace iopf::streams {
 
 uint64_t domain_setup(std::string_view domain);  // which pages start resident
-uint64_t path(std::string_view device, std::string_view path);
+uint64_t path(std::string_view device, std::string_view path);      // addresses
+uint64_t arrivals(std::string_view device, std::string_view path);  // due times (not periodic)
+uint64_t fault_costs(std::string_view domain);
+uint64_t irq_latency();  // the host's fault handler wake-ups  // fault_cost / major_fault_cost samples
 uint64_t vcpu(std::string_view domain, uint32_t vcpu);
 uint64_t migration(std::string_view domain);
 uint64_t collapse(std::string_view domain);

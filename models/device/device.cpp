@@ -17,7 +17,7 @@ Device::Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const Devic
   if (spec_.ats) atc_.configure(spec_.atc);
   ps_per_byte_x1000_ = static_cast<uint64_t>(std::llround(t.ps_per_byte * 1000.0));
   paths_.reserve(spec_.paths.size());
-  for (const PathSpec& p : spec_.paths) paths_.emplace_back(p, this, seed, streams::path(spec_.name, p.name));
+  for (const PathSpec& p : spec_.paths) paths_.emplace_back(p, this, seed, streams::path(spec_.name, p.name), streams::arrivals(spec_.name, p.name));
 }
 
 uint64_t Device::transfer(bool to_device, uint64_t t, uint32_t bytes, bool counted) {
@@ -46,8 +46,13 @@ void Path::set_window(uint64_t origin_ns, uint64_t start_ns, uint64_t end_ns) {
   const WorkloadSpec& w = spec_.workload;
   ready_ns_ = origin_ns + w.start_ns;
   slots_ = {};
-  if (!period_ps_)
+  if (driven() && arrivals_) return;  // set once (before its driver ran); the device actor sets it again
+  if (open_loop_) {
+    arrivals_.emplace(w.arrival, origin_ns + w.start_ns, arrival_rng_);
+    next_due_ns_ = arrivals_->next_ns();
+  } else {
     for (uint32_t i = 0; i < w.outstanding; ++i) slots_.push(origin_ns + w.start_ns);
+  }
 }
 
 void Device::reset(uint64_t t, Path* path) {
@@ -68,20 +73,19 @@ void Device::pri_failure(uint64_t t) {
   if (trace) trace->span(TraceCat::kReset, "reset after PRI Failure", {trace_pid, 0}, t, t + spec_.reset_ns);
 }
 
-Path::Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream)
-    : spec_(spec), dev_(dev), rng_(seed, stream) {
-  const WorkloadSpec& w = spec_.workload;
-  if (w.rate_per_s > 0) {
-    period_ps_ = static_cast<uint64_t>(std::llround(1e12 / w.rate_per_s));
-    if (period_ps_ == 0) period_ps_ = 1;
-  }
+Path::Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream, uint64_t arrival_stream)
+    : spec_(spec), dev_(dev), rng_(seed, stream), open_loop_(spec.workload.rate_per_s > 0),
+      arrival_rng_(seed, arrival_stream) {
+  ArrivalSpec& a = spec_.workload.arrival;  // a spec built without the loader: periodic at rate
+  if (open_loop_ && (a.kind == ArrivalKind::kPeriodic || a.kind == ArrivalKind::kPoisson) && !(a.rate_per_s > 0))
+    a.rate_per_s = spec_.workload.rate_per_s;
 }
 
 uint64_t Path::next_due_ns() const {
   const std::vector<ReplayDma>& replay = spec_.workload.replay;
   if (!replay.empty())
     return replay_next_ < replay.size() ? origin_ns_ + spec_.workload.start_ns + replay[replay_next_].t_ns : kNever;
-  if (period_ps_) return origin_ns_ + spec_.workload.start_ns + due_ps_ / 1000;
+  if (open_loop_) return next_due_ns_;
   return slots_.empty() ? kNever : slots_.top();
 }
 
@@ -106,12 +110,12 @@ uint64_t Path::next_address() {
 
 bool Path::take_slot(uint64_t* due) {
   *due = next_due_ns();
-  if (!period_ps_ && spec_.workload.replay.empty()) {
+  if (!open_loop_ && spec_.workload.replay.empty()) {
     slots_.pop();
     if (in_window(*due)) ++offered_;
     return true;
   }
-  if (spec_.workload.replay.empty()) due_ps_ += period_ps_;
+  if (spec_.workload.replay.empty()) next_due_ns_ = arrivals_->next_ns();
   else ++replay_next_;  // a replayed DMA arrives as an open-loop one does
   if (in_window(*due)) ++offered_;
   const uint64_t ready = std::max(ready_ns_, dev_->ready_ns());
@@ -128,7 +132,7 @@ bool Path::take_slot(uint64_t* due) {
 }
 
 void Path::release_slot(uint64_t t_ns) {
-  if (!period_ps_) slots_.push(t_ns);
+  if (!open_loop_) slots_.push(t_ns);
 }
 
 void Path::complete(uint64_t due_ns, uint64_t done_ns, bool counted) {
@@ -178,7 +182,7 @@ uint64_t Path::peek_arrival_ns() const {
 
 uint64_t Path::take_arrival() {
   const uint64_t due = next_due_ns();
-  due_ps_ += period_ps_;
+  next_due_ns_ = arrivals_->next_ns();
   if (in_window(due)) ++offered_;
   return due;
 }
@@ -201,10 +205,10 @@ void Path::count_backlog(uint64_t due_ns) {
 void Path::close_window() {
   // Open loop: what was due before the window closed and never issued.
   const bool replay = !spec_.workload.replay.empty();
-  if ((!period_ps_ && !replay) || driven()) return;  // a driven path's driver counts its own
+  if ((!replay && (!open_loop_ || !arrivals_)) || driven()) return;  // a driven path's driver counts its own
   for (uint64_t due = next_due_ns(); due < window_hi_ns_; due = next_due_ns()) {
     if (replay) ++replay_next_;
-    else due_ps_ += period_ps_;
+    else next_due_ns_ = arrivals_->next_ns();
     if (!in_window(due)) continue;
     ++offered_;
     if (queued_ < spec_.workload.queue_depth) {

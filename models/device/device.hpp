@@ -10,7 +10,8 @@
 //  - write latency = translation + pcie_latency + memory_latency + transfer (posted write landed)
 // A DMA's latency counts from its scheduled issue time (its due time), so waiting in the
 // path's queue, for a page, or for a reset is part of it.
-// Open-loop paths: DMAs arrive at `rate` into a queue of queue_depth (a NIC's rx ring, an
+// Open-loop paths: DMAs arrive at `rate` (periodic, or as the path's `arrival` process says:
+// models/device/arrivals.hpp) into a queue of queue_depth (a NIC's rx ring, an
 // NVMe submission queue); while the path cannot issue (it waits for a page in order, or for a
 // reset), arrivals that find the queue full are overruns (dropped, never issued). Closed-loop
 // paths keep `outstanding` DMAs in flight.
@@ -40,6 +41,7 @@
 // page with the next prg_pages - 1 pages).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <queue>
 #include <string>
 #include <vector>
@@ -87,7 +89,8 @@ struct ParkedDma {
 
 class Path {
  public:
-  Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream);
+  // stream: the addresses'; arrival_stream: the due times' (open loop).
+  Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream, uint64_t arrival_stream);
 
   static constexpr uint64_t kNever = ~0ULL;
   // Before the first DMA: the workload's times count from origin_ns (when the domain became
@@ -122,7 +125,10 @@ class Path {
   uint64_t issue_driven(uint64_t due_ns, uint64_t now_ns, uint64_t va);
   void count_overrun(uint64_t due_ns) { dma_.overruns += in_window(due_ns); }
   void count_backlog(uint64_t due_ns);
-  uint64_t period_ns() const { return period_ps_ / 1000; }
+  // The mean time between arrivals (its rate's).
+  uint64_t period_ns() const {
+    return spec_.workload.rate_per_s > 0 ? static_cast<uint64_t>(1e9 / spec_.workload.rate_per_s) : 0;
+  }
   uint64_t window_end_ns() const { return window_hi_ns_; }
 
   const PathSpec& spec() const { return spec_; }
@@ -163,9 +169,11 @@ class Path {
   uint64_t origin_ns_ = 0;
   uint64_t window_lo_ns_ = 0;
   uint64_t window_hi_ns_ = kNever;
-  // Open loop: DMA k is due at start + k * period_ps / 1000.
-  uint64_t period_ps_ = 0;
-  uint64_t due_ps_ = 0;     // k * period_ps, kept incrementally (no division per DMA but /1000)
+  // Open loop: the arrival process (set_window starts it) and the next DMA's due time.
+  bool open_loop_ = false;
+  Rng arrival_rng_;
+  std::optional<Arrivals> arrivals_;
+  uint64_t next_due_ns_ = kNever;
   uint64_t queued_ = 0;     // arrivals waiting while the path could not issue
   uint64_t ready_ns_ = 0;   // the path cannot issue before this (a reset)
   uint32_t parked_ = 0;     // DMAs of this path waiting for a page

@@ -8,6 +8,7 @@
 
 #include "models/cache/tlb.hpp"
 #include "models/common/enum_table.hpp"
+#include "models/device/arrivals.hpp"
 #include "models/device/replay.hpp"
 
 namespace iopf {
@@ -46,6 +47,7 @@ struct WorkloadSpec {
   uint32_t access_bytes = 64;
   bool write = false;
   double rate_per_s = 0;     // open loop when > 0
+  ArrivalSpec arrival;       // open loop: when DMAs are due (periodic at rate_per_s by default)
   uint32_t outstanding = 0;  // closed loop when > 0
   uint64_t start_ns = 0;     // first DMA
   uint32_t queue_depth = 1024;  // open loop: arrivals that may wait while the path cannot issue

@@ -1,5 +1,7 @@
 #include "models/domain/domain.hpp"
 
+#include "models/common/streams.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -8,6 +10,8 @@ namespace iopf {
 namespace {
 unsigned lg2(uint64_t v) { return 63 - __builtin_clzll(v); }
 }  // namespace
+
+void Domain::seed_costs(uint64_t seed) { cost_rng_ = Rng(seed, streams::fault_costs(spec_.name)); }
 
 Domain::Domain(const DomainSpec& spec, uint32_t id)
     : spec_(spec), table_(make_page_table(spec.format)) {

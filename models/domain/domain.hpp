@@ -37,6 +37,7 @@
 #include "models/common/sizes.hpp"
 #include "models/iommu/iommu.hpp"
 #include "models/pagetable/page_table.hpp"
+#include "models/common/distribution.hpp"
 #include "models/common/rng.hpp"
 #include "models/domain/dma_api.hpp"
 #include "models/device/params.hpp"
@@ -109,9 +110,15 @@ class Domain {
   DmaApiStats& dma_stats() { return *dma_stats_; }
   const DmaApiStats* dma_stats_if_used() const { return dma_stats_.get(); }
 
-  // Host CPU time of a minor fault, and the extra of a major one (besides the swap-in).
-  uint64_t fault_cost_ns() const { return fault_ns_; }
-  uint64_t major_fault_cost_ns() const { return major_fault_ns_; }
+
+  // Host CPU time of a minor fault, and the extra of a major one (besides the swap-in): each
+  // a distribution (a constant unless the scenario says otherwise), sampled per fault from
+  // the domain's own fault-cost stream (seed_costs; streams::fault_costs).
+  const Distribution& fault_cost() const { return fault_cost_; }
+  const Distribution& major_fault_cost() const { return major_fault_cost_; }
+  uint64_t sample_fault_cost_ns() { return fault_cost_.sample_ns(cost_rng_); }
+  uint64_t sample_major_fault_cost_ns() { return major_fault_cost_.sample_ns(cost_rng_); }
+  void seed_costs(uint64_t seed);
 
   // Before setup: what to pin (the kind's pin plan).
   void apply_pin_plan(const PinPlan& plan);
@@ -174,8 +181,8 @@ class Domain {
  protected:
   // Set by the kind's constructor.
   double resident_fraction_ = 0;  // of unpinned pages present at start
-  uint64_t fault_ns_ = 0;
-  uint64_t major_fault_ns_ = 0;
+  Distribution fault_cost_;        // constant 0 unless the kind sets it
+  Distribution major_fault_cost_;
   // The tables the IOMMU uses, where a kind differs from the one stage over guest memory.
   void set_iommu_tables(PageTable* table, PageTable* stage1) {
     view_.table = table;
@@ -206,6 +213,7 @@ class Domain {
   uint64_t faults_resolved_ = 0;
   uint64_t major_faults_ = 0;
   std::unique_ptr<DmaApiStats> dma_stats_;
+  Rng cost_rng_{0, 0};  // seed_costs sets it
 };
 
 }  // namespace iopf

@@ -38,12 +38,12 @@ const ParamTable kSharedTdpTable{
          "allow_list (fault only if every device tolerates faults on every path, else pin all)",
          "", enum_choices(kPolicyNames)},
         {"resident_fraction", ParamType::Double, "0.0", "fraction of pages present at start", "chosen", "", 0, 1},
-        {"fault_cost", ParamType::Ns, "\"3.65us\"",
+        {"fault_cost", ParamType::Dist, "\"3.65us\"",
          "host CPU time of one fault besides zeroing (a minor fault also zeroes the page it makes present, at "
          "host.zero_bandwidth: 348 ns for 4 KiB, 178 us for 2 MiB)",
          "KVM minor fault 2.9-6.7 us (KVM selftests demand_paging_test figures, 2023): 4 us for 4 KiB in all",
          "", 0, 1e12},
-        {"major_fault_cost", ParamType::Ns, "\"3us\"", "extra host CPU time of a major fault, besides the swap-in I/O",
+        {"major_fault_cost", ParamType::Dist, "\"3us\"", "extra host CPU time of a major fault, besides the swap-in I/O",
          "chosen so a major fault adds about 60 us with the default swap (NP-RDMA, arXiv 2310.11062)", "", 0, 1e12},
         {"vcpu_touch_rate", ParamType::Rate, "0",
          "guest memory accesses to random pages per second, all vCPUs together (0: none); a vCPU waits for its "
@@ -67,8 +67,8 @@ const ParamTable kSharedTdpTable{
 struct SharedTdpParams final : DomainKindParams {
   Policy policy = Policy::kFaultAll;
   double resident_fraction = 0;
-  uint64_t fault_cost_ns = 0;        // host work to make one absent page present (minor fault)
-  uint64_t major_fault_cost_ns = 0;  // extra host work of a major fault (besides the swap-in I/O)
+  Distribution fault_cost;        // host work to make one absent page present (minor fault)
+  Distribution major_fault_cost;  // extra host work of a major fault (besides the swap-in I/O)
   double vcpu_touch_rate_per_s = 0;  // guest vCPU accesses to random pages, all vCPUs
   uint32_t vcpus = 1;
   double vcpu_write_fraction = 0;
@@ -84,8 +84,8 @@ std::shared_ptr<const DomainKindParams> read(const ObjReader& r, const DomainSpe
   auto p = std::make_shared<SharedTdpParams>();
   p->policy = r.choice("policy", kPolicyNames);
   p->resident_fraction = r.real("resident_fraction");
-  p->fault_cost_ns = r.ns("fault_cost");
-  p->major_fault_cost_ns = r.ns("major_fault_cost");
+  p->fault_cost = r.dist("fault_cost");
+  p->major_fault_cost = r.dist("major_fault_cost");
   p->vcpu_touch_rate_per_s = r.rate_per_s("vcpu_touch_rate");
   p->vcpus = static_cast<uint32_t>(r.integer("vcpus"));
   p->vcpu_write_fraction = r.real("vcpu_write_fraction");
@@ -139,8 +139,8 @@ class SharedTdpDomain final : public Domain {
  public:
   SharedTdpDomain(const DomainSpec& spec, uint32_t id) : Domain(spec, id), p_(kind_params<SharedTdpParams>(spec)) {
     resident_fraction_ = p_.resident_fraction;
-    fault_ns_ = p_.fault_cost_ns;
-    major_fault_ns_ = p_.major_fault_cost_ns;
+    fault_cost_ = p_.fault_cost;
+    major_fault_cost_ = p_.major_fault_cost;
   }
 
   void start(DomainRun& run) override {

@@ -59,11 +59,11 @@ FaultKind HostMemory::fault_in(Domain& dom, uint64_t va, bool write, bool* ok) {
     *ok = false;
     return kind;
   }
-  uint64_t cpu = dom.fault_cost_ns();
+  uint64_t cpu = dom.sample_fault_cost_ns();
   if (kind == FaultKind::kMinor)  // zero-fill the bytes made present
     cpu += static_cast<uint64_t>(std::llround(static_cast<double>(need) * 1e9 / spec_.zero_bytes_per_s));
   if (kind == FaultKind::kMajor) {
-    cpu += dom.major_fault_cost_ns();
+    cpu += dom.sample_major_fault_cost_ns();
     svc_->sleep_until(svc_->now_ns() + spec_.swap_latency_ns);
     svc_->swap_read(kBasePageBytes);
     swap_in_bytes_ += kBasePageBytes;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "models/common/distribution.hpp"
 #include "models/common/enum_table.hpp"
 #include "models/common/sizes.hpp"
 #include "models/device/replay.hpp"
@@ -16,7 +17,8 @@ namespace iopf {
 struct HostSpec {
   uint32_t cores = 0;
   uint64_t memory_latency_ns = 0;  // DRAM access behind the root complex
-  uint64_t irq_latency_ns = 0;     // page request interrupt to the fault handler running
+  Distribution irq_latency;        // page request interrupt to the fault handler running (per wake-up)
+  uint32_t fault_batch = 16;       // page requests one fault handler wake-up takes at most
   uint64_t memory_bytes = 0;       // host RAM for guest memory
   uint64_t free_target_bytes = 0;  // reclaim keeps this much free
   double swap_read_bytes_per_s = 0;
