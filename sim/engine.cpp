@@ -136,7 +136,9 @@ void set_up_domain(Parts& parts, size_t di) {
     if (sys.devices[i]->spec().domain_index != di) continue;
     Device* dev = sys.devices[i].get();
     const DeviceWindow w{ready, start, end, parts.quantum_ns};
-    dev->set_window(ready, start, end);
+    bool driven = false;
+    for (const Path& p : dev->paths()) driven = driven || p.driven();
+    if (driven) dev->set_window(ready, start, end);  // before its guest drivers take arrivals
     parts.svc.start_actor("device:" + dev->spec().name, parts.platform.devices[i],
                           [dev, &parts, w] { run_device(dev, &parts.svc, &parts.faults, w); }, false);
     start_guest_drivers(parts, di, dev);

@@ -47,6 +47,7 @@ void Path::set_window(uint64_t origin_ns, uint64_t start_ns, uint64_t end_ns) {
   const WorkloadSpec& w = spec_.workload;
   ready_ns_ = origin_ns + w.start_ns;
   slots_ = {};
+  if (driven() && arrivals_) return;  // set once (before its driver ran); the device actor sets it again
   if (open_loop_) {
     arrivals_.emplace(w.arrival, origin_ns + w.start_ns, arrival_rng_);
     next_due_ns_ = arrivals_->next_ns();
@@ -76,8 +77,6 @@ void Device::pri_failure(uint64_t t) {
 Path::Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream, uint64_t arrival_stream)
     : spec_(spec), dev_(dev), rng_(seed, stream), open_loop_(spec.workload.rate_per_s > 0),
       arrival_rng_(seed, arrival_stream) {
-  if (open_loop_)
-    period_ps_ = std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(1e12 / spec.workload.rate_per_s)));
   ArrivalSpec& a = spec_.workload.arrival;  // a spec built without the loader: periodic at rate
   if (open_loop_ && (a.kind == ArrivalKind::kPeriodic || a.kind == ArrivalKind::kPoisson) && !(a.rate_per_s > 0))
     a.rate_per_s = spec_.workload.rate_per_s;
@@ -207,8 +206,7 @@ void Path::count_backlog(uint64_t due_ns) {
 void Path::close_window() {
   // Open loop: what was due before the window closed and never issued.
   const bool replay = !spec_.workload.replay.empty();
-  if (driven()) return;  // a driven path's driver counts its own
-  if (!replay && (!open_loop_ || !arrivals_)) return;
+  if ((!replay && (!open_loop_ || !arrivals_)) || driven()) return;  // a driven path's driver counts its own
   for (uint64_t due = next_due_ns(); due < window_hi_ns_; due = next_due_ns()) {
     if (replay) ++replay_next_;
     else next_due_ns_ = arrivals_->next_ns();

@@ -126,7 +126,10 @@ class Path {
   uint64_t issue_driven(uint64_t due_ns, uint64_t now_ns, uint64_t va);
   void count_overrun(uint64_t due_ns) { dma_.overruns += in_window(due_ns); }
   void count_backlog(uint64_t due_ns);
-  uint64_t period_ns() const { return period_ps_ / 1000; }
+  // The mean time between arrivals (its rate's).
+  uint64_t period_ns() const {
+    return spec_.workload.rate_per_s > 0 ? static_cast<uint64_t>(1e9 / spec_.workload.rate_per_s) : 0;
+  }
   uint64_t window_end_ns() const { return window_hi_ns_; }
 
   const PathSpec& spec() const { return spec_; }
@@ -169,7 +172,6 @@ class Path {
   uint64_t window_hi_ns_ = kNever;
   // Open loop: the arrival process (set_window starts it) and the next DMA's due time.
   bool open_loop_ = false;
-  uint64_t period_ps_ = 0;  // open loop: the mean gap at rate (a driven path sizes its queue by it)
   Rng arrival_rng_;
   std::optional<Arrivals> arrivals_;
   uint64_t next_due_ns_ = kNever;

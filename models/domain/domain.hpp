@@ -115,6 +115,8 @@ class Domain {
   bool dma_api_used() const { return dma_stats_ != nullptr; }
   DmaApiStats& dma_stats() { return *dma_stats_; }
   const DmaApiStats* dma_stats_if_used() const { return dma_stats_.get(); }
+
+
   // Host CPU time of a minor fault, and the extra of a major one (besides the swap-in): each
   // a distribution (a constant unless the scenario says otherwise), sampled per fault from
   // the domain's own fault-cost stream (seed_costs; streams::fault_costs).
