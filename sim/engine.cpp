@@ -13,7 +13,9 @@
 //  - host activity (models/host/activity.cpp): per faultable domain vCPUs, migration,
 //    khugepaged and dirty logging where the scenario asks, and one thread per scripted
 //    invalidation source;
-//  - the device side (sim/device_side.cpp): one actor per device.
+//  - the device side (sim/device_side.cpp): one actor per device;
+//  - guest drivers (models/device/guest_driver.cpp): a vCPU thread per path that maps its
+//    buffers through the DMA API; it issues that path's DMAs itself, at SimGrid time.
 // Servers are daemons: the run ends when every device has issued its last DMA, every page
 // request is answered and every scripted invalidation has completed.
 //
@@ -39,6 +41,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "models/device/guest_driver.hpp"
 #include "sim/device_side.hpp"
 #include "sim/sim_services.hpp"
 
@@ -87,6 +90,8 @@ uint64_t batch_quantum(const System& sys) {
   const Scenario& sc = sys.sc;
   bool invalidations = !sc.invalidations.empty();
   for (const auto& d : sys.domains) invalidations = invalidations || d->faultable();  // reclaim, migration, ...
+  for (const auto& dev : sys.devices)
+    for (const Path& p : dev->paths()) invalidations = invalidations || p.driven();  // guest unmaps
   if (!invalidations || sc.engine.unsafe_batching) return sc.engine.quantum_ns;
   return std::min(sc.engine.quantum_ns, sc.iommu.inv_desc_ns + sc.iommu.inv_wait_ns);
 }
@@ -95,9 +100,25 @@ struct Parts {
   System& sys;
   SimServices& svc;
   FaultHandling& faults;
+  Invalidator* invq;
   const Platform& platform;
   uint64_t quantum_ns;
+  std::vector<uint32_t> drivers;  // per domain: guest drivers started (each gets its own IOVA window)
 };
+
+// A vCPU thread per path whose buffers the guest maps through the DMA API (models/device/guest_driver.hpp).
+void start_guest_drivers(Parts& parts, size_t di, Device* dev) {
+  System& sys = parts.sys;
+  for (Path& path : dev->paths()) {
+    if (!path.driven()) continue;
+    const std::string name = "vcpu-dma:" + dev->spec().name + "/" + path.spec().name;
+    Path* p = &path;
+    const uint32_t index = parts.drivers[di]++;
+    parts.svc.spawn(name, [&sys, &parts, di, dev, p, name, index] {
+      GuestDriver(*p, dev->domain(), di, parts.svc, *parts.invq, sys.checker.get(), name, index).run();
+    });
+  }
+}
 
 // A domain's set-up thread: pins what its plan names (CPU work on a host core, so domains
 // pinning at once share the cores), then starts its host threads, its devices and the
@@ -115,8 +136,12 @@ void set_up_domain(Parts& parts, size_t di) {
     if (sys.devices[i]->spec().domain_index != di) continue;
     Device* dev = sys.devices[i].get();
     const DeviceWindow w{ready, start, end, parts.quantum_ns};
+    bool driven = false;
+    for (const Path& p : dev->paths()) driven = driven || p.driven();
+    if (driven) dev->set_window(ready, start, end);  // before its guest drivers take arrivals
     parts.svc.start_actor("device:" + dev->spec().name, parts.platform.devices[i],
                           [dev, &parts, w] { run_device(dev, &parts.svc, &parts.faults, w); }, false);
+    start_guest_drivers(parts, di, dev);
   }
   for (size_t i = 0; i < sys.sc.invalidations.size(); ++i) {
     const InvalidationSpec* spec = &sys.sc.invalidations[i];
@@ -200,7 +225,7 @@ EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args
     svc.spawn("injected_deadlock", [] { sg4::Mailbox::by_name("nobody")->get<int>(); });
   if (sys.sc.engine.inject == Inject::kActorException)
     svc.spawn("injected_exception", [] { throw std::runtime_error("injected failure"); });
-  Parts parts{sys, svc, faults, p, quantum};
+  Parts parts{sys, svc, faults, &invq, p, quantum, std::vector<uint32_t>(sys.domains.size(), 0)};
   for (size_t di = 0; di < sys.domains.size(); ++di)
     svc.spawn("setup:" + sys.domains[di]->spec().name, [&parts, di] { set_up_domain(parts, di); });
   RunView view{sys, faults.stats(), invq.stats()};

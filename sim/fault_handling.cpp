@@ -78,7 +78,7 @@ void FaultHandling::handle(PageRequest* req, uint32_t core) {
   static constexpr const char* kFaultNames[] = {"no fault", "minor fault", "major fault", "write-protect fault"};
   const uint64_t start_ns = svc_->now_ns();
   Domain& dom = req->device->domain();
-  if (req->va >= dom.spec().memory_bytes) {
+  if (req->va >= dom.spec().memory_bytes || !dom.answers_page_requests()) {  // outside guest memory, or a gIOVA
     req->code = PrgCode::kInvalid;
   } else {
     // The faulting page decides the response; the rest of the group is best effort (pages

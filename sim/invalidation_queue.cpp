@@ -33,12 +33,13 @@ struct InvalidationQueue::Request {
   std::vector<InvFilter> ranges;  // one IOTLB/walk-cache descriptor each, and one ATS per device
   uint32_t descriptors;           // queue slots it holds, the wait descriptor included
   sg4::Mailbox* done;
+  bool leaf_only;                 // a guest DMA-API unmap of pages or a range (IH)
 };
 
 InvalidationQueue::InvalidationQueue(SimServices* svc, System* sys)
     : svc_(svc), sys_(sys), queue_(sg4::Mailbox::by_name("invq")), atc_done_(sg4::Mailbox::by_name("atc_done")),
       slots_(sg4::Semaphore::create(sys->sc.iommu.inv_queue_depth)) {
-  stats_.by_reason.assign(sys->domains.size(), std::vector<InvalidationStats::Reason>(kInvReasons));
+  for (const auto& d : sys->domains) stats_.by_reason.emplace_back(reasons_of(*d));
 }
 
 InvalidationQueue::~InvalidationQueue() = default;
@@ -80,7 +81,8 @@ uint64_t InvalidationQueue::invalidate(size_t dom_index, InvKind kind, InvReason
     stats_.queue_max_depth = std::max(stats_.queue_max_depth, stats_.queue_depth);
     stats_.descriptors += descriptors - 1;
     ++stats_.batches;
-    auto* req = new Request{dom_index, kind, {ranges.begin() + lo, ranges.begin() + hi}, descriptors, done};
+    auto* req = new Request{dom_index, kind, {ranges.begin() + lo, ranges.begin() + hi}, descriptors, done,
+                            reason == InvReason::kDmaApi && kind != InvKind::kDomain};
     queue_->put_init(req, kDescriptorBytes * descriptors)->detach();
     svc_->count_event();
   }
@@ -109,7 +111,9 @@ void InvalidationQueue::work(Request* req) {
   // IOMMU time (not a host core): descriptors pipelined, the first taking inv_desc.
   const uint64_t n = req->ranges.size();
   svc_->sleep_until(svc_->now_ns() + is.inv_desc_ns + (n ? n - 1 : 0) * is.inv_desc_interval_ns);
-  for (const InvFilter& f : req->ranges) stats_.iommu_entries_removed += sys_->iommu.invalidate(f);
+  // A guest's page or range unmap frees no page-table page: Linux sets the invalidation hint
+  // (IH: leaf entries only) and the walk caches stay; every other request flushes them too.
+  for (const InvFilter& f : req->ranges) stats_.iommu_entries_removed += sys_->iommu.invalidate(f, req->leaf_only);
   // Drain: untranslated DMAs already translated by the old entries finish first.
   uint64_t drain_until = 0;
   for (size_t i = 0; i < sys_->devices.size(); ++i)

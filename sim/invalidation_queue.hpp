@@ -20,6 +20,8 @@
 // with an Invalidate Completion after its DMAs that used old translations have started (as ATS
 // devices must), and the next requests go when those completions are back; then inv_wait,
 // whose status write completes every invalidation of the batch.
+// A guest DMA-API unmap of pages or a range is leaf-only (VT-d's IH hint, which Linux sets
+// when an unmap freed no page-table page: its unmaps of a few pages never do).
 // Does not model: batches of different submitters overlapping in the queue (the queue works
 // one batch at a time; each submitter waits for its own), Linux's cap of 16 descriptors per
 // qi_batch in intel/cache.c (the model takes what fits the queue), the ITE timeout.
@@ -34,6 +36,7 @@
 
 #include "models/common/stats.hpp"
 #include "models/common/trace.hpp"
+#include "models/domain/domain.hpp"
 #include "models/iommu/invalidation.hpp"
 
 namespace iopf {
@@ -57,8 +60,12 @@ struct InvalidationStats {
     uint64_t count = 0;
     Histogram latency_ns;
   };
-  std::vector<std::vector<Reason>> by_reason;  // [domain][reason]
+  std::vector<std::vector<Reason>> by_reason;  // [domain][reason < reasons_of(domain)]
 };
+
+// The reasons a domain's invalidations can have: the last, dma_api, only where a device's path
+// uses the DMA API (so other reports, time series and their statistics stay as they were).
+inline int reasons_of(const Domain& d) { return d.dma_api_used() ? kInvReasons : kInvReasons - 1; }
 
 class InvalidationQueue final : public Invalidator {
  public:

@@ -139,6 +139,7 @@ json domain_json(const System& sys, const EngineStats& st, size_t i) {
   const Domain& d = *sys.domains[i];
   json reasons = json::object();
   for (int k = 0; k < kInvReasons; ++k) {
+    if (static_cast<InvReason>(k) == InvReason::kDmaApi && !d.dma_api_used()) continue;
     const auto& rs = st.inv.by_reason[i][k];
     reasons[enum_name(kInvReasonNames, static_cast<InvReason>(k))] = {{"count", rs.count},
                                                            {"latency_ns", histogram_json(rs.latency_ns)}};
@@ -161,6 +162,7 @@ json domain_json(const System& sys, const EngineStats& st, size_t i) {
              {"thp_splits", sys.memory.thp_splits(i)},
              {"thp_collapses", a.thp_collapses},
              {"dirty_log", {{"cycles", a.dirty_log_cycles}, {"write_protected_bytes", a.write_protected_bytes}}}};
+  if (d.dma_api_used()) dma_api_json(*d.dma_stats_if_used(), &dj);
   d.report(&dj);
 return dj;
 }
@@ -288,6 +290,25 @@ void summary_devices(const json& r, std::ostringstream& os) {
   }
 }
 
+// A domain's DMA API: maps, unmaps, flushes and traps (per I/O: per map call).
+void summary_dma_api(const json& d, std::ostringstream& os) {
+  char buf[512];
+  const uint64_t maps = d["maps"]["count"].get<uint64_t>();
+  const double per = maps ? 1.0 / static_cast<double>(maps) : 0.0;
+  const uint64_t traps = d.contains("traps") ? d["traps"]["count"].get<uint64_t>() : 0;
+  std::snprintf(buf, sizeof buf,
+                "  DMA API: maps %llu (p50 %llu ns), unmaps %llu (p50 %llu ns), flushes %llu, traps %llu (%.2f per map), "
+                "vCPU %.0f ns per map\n",
+                static_cast<unsigned long long>(maps),
+                static_cast<unsigned long long>(d["maps"]["latency_ns"]["p50"].get<uint64_t>()),
+                static_cast<unsigned long long>(d["unmaps"]["count"].get<uint64_t>()),
+                static_cast<unsigned long long>(d["unmaps"]["latency_ns"]["p50"].get<uint64_t>()),
+                static_cast<unsigned long long>(d["dma_api"]["flushes"].get<uint64_t>()),
+                static_cast<unsigned long long>(traps), static_cast<double>(traps) * per,
+                static_cast<double>(d["dma_api"]["cpu_ns"].get<uint64_t>()) * per);
+  os << buf;
+}
+
 // Each domain's memory and invalidations, the host's memory, the scripted invalidations.
 void summary_domains(const json& r, std::ostringstream& os) {
   char buf[512];
@@ -316,6 +337,7 @@ void summary_domains(const json& r, std::ostringstream& os) {
       rs += buf;
     }
     if (!rs.empty()) os << "  invalidations by reason:" << rs << "\n";
+    if (d.contains("maps")) summary_dma_api(d, os);
   }
   const json& h = r["host"];
   if (h["reclaimed_pages"].get<uint64_t>() || h["swap_in_bytes"].get<uint64_t>()) {

@@ -266,6 +266,20 @@ const ParamTable kWorkloadTable{
          "open loop: DMAs that may wait while the path cannot issue (a NIC's rx ring, an NVMe submission queue); "
          "an arrival that finds it full is an overrun and is dropped",
          "chosen (Linux mlx5's default rx ring size is 1024)", "", 1, 1 << 24},
+        {"dma_api", ParamType::Enum, "\"none\"",
+         "the guest driver maps each buffer through the DMA API on a vCPU: none (the device addresses guest "
+         "memory directly, nothing mapped per I/O), per_io (map before each DMA, unmap after), batched (map "
+         "dma_batch buffers per call, unmap them per call once all completed); open loop (rate) only",
+         "", enum_choices(kDmaApiModeNames)},
+        {"dma_batch", ParamType::Int, "32", "batched: buffers per map and per unmap call", "chosen", "", 1, 512},
+        {"dma_flush", ParamType::Enum, "\"strict\"",
+         "unmaps flush strict (each waits for its own invalidation) or lazy (a per-vCPU flush queue)",
+         "chosen (Linux's default depends on the architecture and CONFIG_IOMMU_DEFAULT_DMA_LAZY)",
+         enum_choices(kDmaFlushNames)},
+        {"dma_fq_entries", ParamType::Int, "256", "lazy: unmaps per flush-queue flush",
+         "Linux drivers/iommu/dma-iommu.c IOVA_FQ_SIZE (IOVA_DEFAULT_FQ_SIZE)", "", 1, 1 << 20},
+        {"dma_fq_timeout", ParamType::Ns, "\"10ms\"", "lazy: or this long after the first queued unmap",
+         "Linux drivers/iommu/dma-iommu.c IOVA_FQ_TIMEOUT (IOVA_DEFAULT_FQ_TIMEOUT)", "", 1, 1e12},
     }};
 
 const ParamTable kInvalidationTable{
@@ -468,6 +482,26 @@ DomainSpec read_domain(const json& obj, const std::string& ptr, const std::strin
   return d;
 }
 
+DmaApiSpec read_dma_api(const ObjReader& w) {
+  DmaApiSpec d;
+  d.mode = w.choice("dma_api", kDmaApiModeNames);
+  d.batch = u32(w.integer("dma_batch"));
+  d.flush = w.choice("dma_flush", kDmaFlushNames);
+  d.fq_entries = u32(w.integer("dma_fq_entries"));
+  d.fq_timeout_ns = w.ns("dma_fq_timeout");
+  if (d.mode == DmaApiMode::kNone) {
+    for (const char* k : {"dma_batch", "dma_flush", "dma_fq_entries", "dma_fq_timeout"})
+      if (w.has(k)) w.fail(k, "expected dma_api per_io or batched with this key");
+  } else if (!w.has("rate")) {
+    w.fail("dma_api", "expected an open-loop path (with rate) for a guest driver's DMA API");
+  }
+  if (d.mode != DmaApiMode::kBatched && w.has("dma_batch")) w.fail("dma_batch", "expected dma_api batched with dma_batch");
+  if (d.flush != DmaFlush::kLazy)
+    for (const char* k : {"dma_fq_entries", "dma_fq_timeout"})
+      if (w.has(k)) w.fail(k, "expected dma_flush lazy with this key");
+  return d;
+}
+
 WorkloadSpec read_workload(const json& obj, const std::string& pp, const std::string& file, const DomainSpec& dom) {
   if (!obj.contains("workload")) throw InputError(file, pp, "missing required key \"workload\" (an object)");
   if (is_replay_workload(obj)) return read_replay_workload(obj, pp, file, dom);
@@ -497,6 +531,7 @@ WorkloadSpec read_workload(const json& obj, const std::string& pp, const std::st
   if (wl.region_bytes % acc || wl.region_bytes < acc)
     w.fail("region_size", "expected a non-zero multiple of access_size (" + std::to_string(acc) + ")");
   wl.reaches_outside_memory = w.boolean("reaches_outside_memory");
+  wl.dma = read_dma_api(w);
   const uint64_t end = wl.region_base + wl.region_bytes;
   const uint64_t limit = wl.reaches_outside_memory ? (1ULL << make_page_table(dom.format)->info().va_bits) : dom.memory_bytes;
   if (end > limit || end < wl.region_base)

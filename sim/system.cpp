@@ -42,6 +42,8 @@ System::System(const Scenario& scenario)
     t.walk_sets_accessed = sc.iommu.walks_set_accessed;
     devices.push_back(std::make_unique<Device>(ds, domains[ds.domain_index].get(), &iommu, t, sc.seed));
     devices.back()->set_root_complex(&root_complex);
+    for (const PathSpec& p : ds.paths)
+      if (p.workload.dma.mode != DmaApiMode::kNone) domains[ds.domain_index]->enable_dma_api();
   }
   if (sc.engine.inject == Inject::kLostCompletion)
     for (auto& d : devices)

@@ -24,7 +24,7 @@ void Timeseries::begin(RunView& view) {
   for (auto& dom : view.sys.domains) {
     const std::string o = "domain/" + dom->spec().name + "/";
     head += "," + o + "resident_bytes," + o + "swapped_bytes";
-    for (int k = 0; k < kInvReasons; ++k)
+    for (int k = 0; k < reasons_of(*dom); ++k)
       head += "," + o + "invalidations." + enum_name(kInvReasonNames, static_cast<InvReason>(k));
   }
   head += ",iommu/prq_depth\n";
@@ -54,7 +54,7 @@ void Timeseries::row(RunView& view, uint64_t end_ns) {
   for (size_t d = 0; d < view.sys.domains.size(); ++d) {
     add(view.sys.domains[d]->resident_bytes());
     add(view.sys.domains[d]->swapped_bytes());
-    for (int k = 0; k < kInvReasons; ++k) {
+    for (int k = 0; k < reasons_of(*view.sys.domains[d]); ++k) {
       const uint64_t now = d < view.inv.by_reason.size() ? view.inv.by_reason[d][k].count : 0;
       add(now - inv_[d][k]);
       inv_[d][k] = now;

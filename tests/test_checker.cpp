@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "models/iommu/checker.hpp"
+#include "models/iommu/nested.hpp"
 #include "models/pagetable/page_table.hpp"
 
 using namespace iopf;
@@ -70,4 +71,32 @@ TEST(Checker, WritesAfterAWriteProtectCompletedAreStalePermissionUses) {
   c.on_protect_complete(1, 800);
   EXPECT_EQ(c.stale_permission_uses(), 3u);
   EXPECT_EQ(c.stale_translation_uses(), 0u);
+}
+
+// A nested domain (stage 1 gIOVA -> GPA over stage 2 GPA -> HPA): the checker resolves the
+// current translation through both stages, so an unmap in stage 1 makes the old HPA stale
+// once its flush completed, and a use through the current mapping never is.
+TEST(Checker, NestedTranslationsResolveThroughBothStages) {
+  auto s2 = make_page_table("vtd_ss_4level");
+  auto s1 = make_stage1_over("x86_64_4level", s2.get(), 1ULL << 40);
+  const uint64_t gpa = 0x200000, hpa = kA + gpa;
+  s2->map(0, kA, 1ULL << 30, 21, true);   // guest memory
+  s1->map(kVa, gpa, 4096, 12, true);      // the guest's mapping
+  const IommuDomain view{3, s2.get(), s1.get()};
+  WalkOut o;
+  Checker::resolve(view, kVa + 0x40, &o);
+  ASSERT_TRUE(o.present);
+  EXPECT_EQ(o.pa, hpa + 0x40);
+  Checker c;
+  c.on_use(view, kVa, hpa, 10, true);
+  const auto z = c.on_zap(view.id, kVa, kVa + 4096, nullptr, &view);
+  s1->unmap(kVa, 4096);
+  c.on_use(view, kVa, hpa, 50, true);  // before the flush completed: allowed
+  c.on_complete(z, 100);
+  EXPECT_EQ(c.stale_translation_uses(), 0u);
+  c.on_use(view, kVa, hpa, 150, true);  // after it: stale
+  EXPECT_EQ(c.stale_translation_uses(), 1u);
+  s1->map(kVa, gpa + 4096, 4096, 12, true);  // the IOVA reused for another page
+  c.on_use(view, kVa, hpa + 4096, 200, true);
+  EXPECT_EQ(c.stale_translation_uses(), 1u);
 }

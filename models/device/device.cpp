@@ -46,6 +46,7 @@ void Path::set_window(uint64_t origin_ns, uint64_t start_ns, uint64_t end_ns) {
   const WorkloadSpec& w = spec_.workload;
   ready_ns_ = origin_ns + w.start_ns;
   slots_ = {};
+  if (driven() && arrivals_) return;  // set once (before its driver ran); the device actor sets it again
   if (open_loop_) {
     arrivals_.emplace(w.arrival, origin_ns + w.start_ns, arrival_rng_);
     next_due_ns_ = arrivals_->next_ns();
@@ -89,6 +90,7 @@ uint64_t Path::next_due_ns() const {
 }
 
 uint64_t Path::next_issue_ns() const {
+  if (driven()) return kNever;  // its driver issues it
   if (parked_ && spec_.ordered) return kNever;  // an ordered path waits for its page
   const uint64_t due = next_due_ns();
   if (due >= window_hi_ns_) return kNever;
@@ -135,6 +137,7 @@ void Path::release_slot(uint64_t t_ns) {
 
 void Path::complete(uint64_t due_ns, uint64_t done_ns, bool counted) {
   last_completion_ns_ = std::max(last_completion_ns_, done_ns);
+  last_done_ns_ = done_ns;
   release_slot(done_ns);
   if (!counted) return;
   if (lose_completion_) {
@@ -172,10 +175,37 @@ void Path::abandon_parked(const ParkedDma& p) {
   if (p.counted) ++dma_.in_flight_at_end;
 }
 
+uint64_t Path::peek_arrival_ns() const {
+  const uint64_t due = next_due_ns();
+  return due < window_hi_ns_ ? due : kNever;
+}
+
+uint64_t Path::take_arrival() {
+  const uint64_t due = next_due_ns();
+  next_due_ns_ = arrivals_->next_ns();
+  if (in_window(due)) ++offered_;
+  return due;
+}
+
+uint64_t Path::issue_driven(uint64_t due_ns, uint64_t now_ns, uint64_t va) {
+  const bool counted = in_window(due_ns);
+  ++simulated_;
+  if (counted) ++dma_.issued;
+  ParkedDma unused;
+  do_dma(due_ns, now_ns, va, counted, &unused);  // a driven path never parks (on_fault)
+  return last_done_ns_;
+}
+
+void Path::count_backlog(uint64_t due_ns) {
+  if (!in_window(due_ns)) return;
+  if (!backlog_) backlog_oldest_age_ns_ = window_hi_ns_ - due_ns;
+  ++backlog_;
+}
+
 void Path::close_window() {
   // Open loop: what was due before the window closed and never issued.
   const bool replay = !spec_.workload.replay.empty();
-  if (!replay && (!open_loop_ || !arrivals_)) return;
+  if ((!replay && (!open_loop_ || !arrivals_)) || driven()) return;  // a driven path's driver counts its own
   for (uint64_t due = next_due_ns(); due < window_hi_ns_; due = next_due_ns()) {
     if (replay) ++replay_next_;
     else next_due_ns_ = arrivals_->next_ns();
@@ -194,7 +224,8 @@ void Path::close_window() {
 bool Path::on_fault(uint64_t due_ns, uint64_t t, uint64_t va, bool counted, ParkedDma* parked) {
   Device& d = *dev_;
   const bool write = spec_.workload.write;
-  if (spec_.fault_tolerant && d.pri_enabled(t)) {
+  last_done_ns_ = t;
+  if (spec_.fault_tolerant && d.pri_enabled(t) && !driven()) {  // a driver's DMA does not wait for a page
     *parked = ParkedDma{this, due_ns, va, write, t, counted};
     ++parked_;
     return false;
@@ -265,7 +296,7 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
     pa = x.pa;
   }
   if (t > d.max_use_ns) d.max_use_ns = t;
-  if (d.checker) d.checker->on_use(dom.id, *dom.table, va, pa, t, w.write);
+  if (d.checker) d.checker->on_use(dom, va, pa, t, w.write);
 
   uint64_t done;
   if (w.write) {

@@ -112,6 +112,25 @@ class Path {
   // At the end of the run: DMAs due in the window and never issued (backlog or overrun).
   void close_window();
 
+  // ---- a path whose buffers a guest driver maps (workload dma_api; guest_driver.hpp) ----
+  // The device does not issue such a path's DMAs by itself: the driver does, each at the
+  // SimGrid time its buffer is mapped and posted, so nothing runs ahead of the clock.
+  bool driven() const { return spec_.workload.dma.mode != DmaApiMode::kNone; }
+  // When the next arrival is due; kNever when none is due before the window closes.
+  uint64_t peek_arrival_ns() const;
+  // Takes the next arrival (counted as offered when due in the window).
+  uint64_t take_arrival();
+  uint64_t next_buffer_address() { return next_address(); }  // the guest address of its data
+  // Issues one DMA due at due_ns, now, to device address va; returns when it completed or failed.
+  uint64_t issue_driven(uint64_t due_ns, uint64_t now_ns, uint64_t va);
+  void count_overrun(uint64_t due_ns) { dma_.overruns += in_window(due_ns); }
+  void count_backlog(uint64_t due_ns);
+  // The mean time between arrivals (its rate's).
+  uint64_t period_ns() const {
+    return spec_.workload.rate_per_s > 0 ? static_cast<uint64_t>(1e9 / spec_.workload.rate_per_s) : 0;
+  }
+  uint64_t window_end_ns() const { return window_hi_ns_; }
+
   const PathSpec& spec() const { return spec_; }
   const DmaCounters& dma() const { return dma_; }
   uint64_t page_requests() const { return page_requests_; }
@@ -167,6 +186,7 @@ class Path {
   uint64_t offered_ = 0;
   uint64_t last_completion_ns_ = 0;
   uint64_t simulated_ = 0;
+  uint64_t last_done_ns_ = 0;  // of the last DMA issued (completed or failed)
   bool lose_completion_ = false;
   Histogram* interval_latency_ns_ = nullptr;
   size_t replay_next_ = 0;  // a replayed workload: the next of its DMAs

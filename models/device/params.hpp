@@ -25,6 +25,21 @@ inline constexpr EnumTable<IntolerantAction, 3> kIntolerantActionNames{
 enum class DmaOp : uint8_t { kRead, kWrite };
 inline constexpr EnumTable<DmaOp, 2> kDmaOpNames{{{DmaOp::kRead, "read"}, {DmaOp::kWrite, "write"}}};
 
+// How the guest's driver gives the device its buffers (models/device/guest_driver.hpp).
+enum class DmaApiMode : uint8_t { kNone, kPerIo, kBatched };
+inline constexpr EnumTable<DmaApiMode, 3> kDmaApiModeNames{
+    {{DmaApiMode::kNone, "none"}, {DmaApiMode::kPerIo, "per_io"}, {DmaApiMode::kBatched, "batched"}}};
+enum class DmaFlush : uint8_t { kStrict, kLazy };
+inline constexpr EnumTable<DmaFlush, 2> kDmaFlushNames{{{DmaFlush::kStrict, "strict"}, {DmaFlush::kLazy, "lazy"}}};
+
+struct DmaApiSpec {
+  DmaApiMode mode = DmaApiMode::kNone;  // none: the device addresses guest memory directly (no driver modelled)
+  uint32_t batch = 32;                  // batched: buffers mapped per call, and unmapped per call
+  DmaFlush flush = DmaFlush::kStrict;
+  uint32_t fq_entries = 256;            // lazy: a flush when the vCPU's queue holds this many unmaps
+  uint64_t fq_timeout_ns = 10'000'000;  // or this long after the first queued one
+};
+
 struct WorkloadSpec {
   uint64_t region_base = 0;  // IOVA
   uint64_t region_bytes = 0;
@@ -37,6 +52,7 @@ struct WorkloadSpec {
   uint64_t start_ns = 0;     // first DMA
   uint32_t queue_depth = 1024;  // open loop: arrivals that may wait while the path cannot issue
   bool reaches_outside_memory = false;  // the region may extend past guest memory
+  DmaApiSpec dma;                       // the guest driver's DMA API (open loop only)
   // A replayed trace (models/device/replay.hpp): when not empty, the DMAs are these, due at
   // start + t_ns, arriving as an open loop does (queue_depth); rate and region are unused.
   std::vector<ReplayDma> replay;

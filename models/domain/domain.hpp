@@ -39,6 +39,7 @@
 #include "models/pagetable/page_table.hpp"
 #include "models/common/distribution.hpp"
 #include "models/common/rng.hpp"
+#include "models/domain/dma_api.hpp"
 #include "models/device/params.hpp"
 #include "models/domain/params.hpp"
 
@@ -83,6 +84,33 @@ class Domain {
   virtual void start(DomainRun& run) { (void)run; }
   // Keys the kind adds to the domain's report object.
   virtual void report(nlohmann::json* out) const { (void)out; }
+  // The host answers page requests on this domain's addresses (false: every one is answered
+  // Invalid, as for a guest IOVA space the host cannot fault in).
+  virtual bool answers_page_requests() const { return true; }
+
+  // ---- the guest's DMA API (models/domain/dma_api.hpp), as this kind does it ----
+  // The device addresses a mapped buffer by its IOVA (a vIOMMU), or by its GPA (dma-direct).
+  virtual bool dma_translates() const { return false; }
+  // Maps the guest pages gpas at iova, iova + 4 KiB, ...: costs the calling vCPU what it costs.
+  virtual void dma_map(DmaApiEnv& env, uint64_t iova, const std::vector<uint64_t>& gpas);
+  // Takes away the mappings of n pages at iova; strict: its flush follows at once. Returns the
+  // checker's keys that the flush completes.
+  virtual std::vector<uint64_t> dma_unmap(DmaApiEnv& env, uint64_t iova, size_t n, bool strict);
+  // The IOTLB flush after unmaps: of [lo, hi) (strict), or of the whole domain (a lazy flush
+  // queue's flush). Waits for its completion.
+  virtual void dma_flush(DmaApiEnv& env, InvKind kind, uint64_t lo, uint64_t hi, bool strict,
+                         const std::vector<uint64_t>& keys);
+  // After the flush the unmapped guest pages are the guest's again (a shadow VMM unpins them).
+  virtual void dma_release(DmaApiEnv& env, size_t pages) { (void)env, (void)pages; }
+  // Its statistics exist only where a device's path uses the DMA API (enabled before the run).
+  void enable_dma_api() {
+    if (!dma_stats_) dma_stats_ = std::make_unique<DmaApiStats>();
+  }
+  bool dma_api_used() const { return dma_stats_ != nullptr; }
+  DmaApiStats& dma_stats() { return *dma_stats_; }
+  const DmaApiStats* dma_stats_if_used() const { return dma_stats_.get(); }
+
+
   // Host CPU time of a minor fault, and the extra of a major one (besides the swap-in): each
   // a distribution (a constant unless the scenario says otherwise), sampled per fault from
   // the domain's own fault-cost stream (seed_costs; streams::fault_costs).
@@ -155,6 +183,11 @@ class Domain {
   double resident_fraction_ = 0;  // of unpinned pages present at start
   Distribution fault_cost_;        // constant 0 unless the kind sets it
   Distribution major_fault_cost_;
+  // The tables the IOMMU uses, where a kind differs from the one stage over guest memory.
+  void set_iommu_tables(PageTable* table, PageTable* stage1) {
+    view_.table = table;
+    view_.stage1 = stage1;
+  }
 
  private:
   void map_present(uint64_t gpa, unsigned lg2);
@@ -179,6 +212,7 @@ class Domain {
   std::vector<uint64_t> accessed_;  // a bit per 4 KiB page (faultable domains only)
   uint64_t faults_resolved_ = 0;
   uint64_t major_faults_ = 0;
+  std::unique_ptr<DmaApiStats> dma_stats_;
   Rng cost_rng_{0, 0};  // seed_costs sets it
 };
 

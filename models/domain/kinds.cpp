@@ -5,7 +5,9 @@ namespace iopf {
 // The domain kinds, one line each: the DomainKindInfo its file (models/domain/<kind>.cpp) defines.
 #define IOPF_DOMAIN_KINDS(KIND) \
   KIND(kPinnedKind)             \
-  KIND(kSharedTdpKind)
+  KIND(kSharedTdpKind)          \
+  KIND(kNestedKind)             \
+  KIND(kShadowKind)
 
 #define IOPF_DECLARE_KIND(info) extern const DomainKindInfo info;
 IOPF_DOMAIN_KINDS(IOPF_DECLARE_KIND)

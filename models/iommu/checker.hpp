@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "models/iommu/iommu.hpp"
 #include "models/pagetable/page_table.hpp"
 
 namespace iopf {
@@ -32,9 +33,32 @@ class Checker {
  public:
   // A DMA used pa for va in domain `dom` (whose current table is pt) at time t.
   void on_use(uint32_t dom, const PageTable& pt, uint64_t va, uint64_t pa, uint64_t t, bool write) {
-    ++uses_;
     WalkOut o;
     pt.walk(va, &o);
+    on_use_walked(dom, o, va, pa, t, write);
+  }
+  // The same for a domain as the IOMMU sees it (nested: through both stages).
+  void on_use(const IommuDomain& d, uint64_t va, uint64_t pa, uint64_t t, bool write) {
+    WalkOut o;
+    resolve(d, va, &o);
+    on_use_walked(d.id, o, va, pa, t, write);
+  }
+
+  // What the tables of d translate va to now (nested: stage 1, then stage 2).
+  static void resolve(const IommuDomain& d, uint64_t va, WalkOut* o) {
+    if (!d.stage1) return d.table->walk(va, o);
+    d.stage1->walk(va, o);
+    if (!o->present) return;
+    WalkOut s2;
+    d.table->walk(o->pa, &s2);
+    o->present = s2.present;
+    o->writable = o->writable && s2.writable;
+    o->pa = s2.pa;
+  }
+
+ private:
+  void on_use_walked(uint32_t dom, const WalkOut& o, uint64_t va, uint64_t pa, uint64_t t, bool write) {
+    ++uses_;
     if (write && o.present && !o.writable) on_stale_write(dom, t);
     PageState& s = pages_[key(dom, va)];
     s.max_use_ns = std::max(s.max_use_ns, t);
@@ -51,16 +75,20 @@ class Checker {
     if (s.done_known && t >= s.done_ns) ++stale_;
   }
 
+
+ public:
   // The mapping of every page of [lo, hi) in `dom` changes now (pt is the table before the
   // change); returns the keys to pass to on_complete.
-  std::vector<uint64_t> on_zap(uint32_t dom, uint64_t lo, uint64_t hi, const PageTable* pt = nullptr) {
+  std::vector<uint64_t> on_zap(uint32_t dom, uint64_t lo, uint64_t hi, const PageTable* pt = nullptr,
+                               const IommuDomain* view = nullptr) {
     std::vector<uint64_t> keys;
     for (uint64_t va = lo; va < hi; va += 4096) {
       PageState& s = pages_[key(dom, va)];
       uint64_t old_pa = kNone;
-      if (pt) {
+      if (pt || view) {
         WalkOut o;
-        pt->walk(va, &o);
+        if (view) resolve(*view, va, &o);
+        else pt->walk(va, &o);
         if (o.present) old_pa = o.pa & ~0xFFFULL;
       }
       const uint64_t id = next_zap_++;

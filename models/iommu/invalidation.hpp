@@ -23,14 +23,16 @@ inline constexpr EnumTable<InvKind, kInvKinds> kInvKindNames{{{InvKind::kPage, "
                                                              {InvKind::kGlobal, "global"}}};
 
 // Why a stage-2 entry was removed or weakened (MMU-notifier invalidations), or a scripted source.
-enum class InvReason : uint8_t { kScripted, kReclaim, kThpSplit, kThpCollapse, kMigration, kDirtyLog };
-constexpr int kInvReasons = 6;
+// kDmaApi: a guest's DMA API unmapped (reported only for domains whose devices use it).
+enum class InvReason : uint8_t { kScripted, kReclaim, kThpSplit, kThpCollapse, kMigration, kDirtyLog, kDmaApi };
+constexpr int kInvReasons = 7;
 inline constexpr EnumTable<InvReason, kInvReasons> kInvReasonNames{{{InvReason::kScripted, "scripted"},
                                                                    {InvReason::kReclaim, "reclaim"},
                                                                    {InvReason::kThpSplit, "thp_split"},
                                                                    {InvReason::kThpCollapse, "thp_collapse"},
                                                                    {InvReason::kMigration, "migration"},
-                                                                   {InvReason::kDirtyLog, "dirty_log"}}};
+                                                                   {InvReason::kDirtyLog, "dirty_log"},
+                                                                   {InvReason::kDmaApi, "dma_api"}}};
 
 // The cached translations an invalidation of `kind` selects in domain domain_id.
 InvFilter inv_filter(InvKind kind, uint32_t domain_id, uint32_t pasid, uint64_t lo, uint64_t hi);

@@ -24,5 +24,8 @@ struct NestedTables {
 // Guest memory mappings are the caller's to add (to s2, and to s1 for the guest's IOVAs);
 // keep the window at table_gpa free of them.
 NestedTables make_nested_tables(const std::string& s1_format, const std::string& s2_format, uint64_t table_gpa);
+// A stage-1 table over an existing stage 2 (a domain's guest memory), its table pages mapped
+// in s2 at table_gpa as above.
+std::unique_ptr<PageTable> make_stage1_over(const std::string& s1_format, PageTable* s2, uint64_t table_gpa);
 
 }  // namespace iopf
