@@ -92,6 +92,8 @@ json device_json(const Device& d, uint64_t window_ns, bool* conservation) {
                {"misses", d.atc().misses()},
                {"ats_requests", d.ats_requests},
                {"invalidations", d.atc_invalidations}};
+  if (d.spec().msi_every_dmas)  // only where the scenario asks for MSIs
+    dj["msi"] = {{"writes", d.msi_writes}, {"faults", d.msi_faults}, {"latency_ns", histogram_json(*d.msi_latency_ns)}};
   dj["paths"] = paths;
   return dj;
 }

@@ -216,6 +216,11 @@ const ParamTable kDeviceTable{
         {"prg_pages", ParamType::Int, "1",
          "pages per page request group: the faulting page and the ones after it, one request each (each takes a "
          "PRQ entry), answered by one PRG response", "chosen", "", 1, 512},
+        {"msi_every_dmas", ParamType::Int, "0",
+         "an MSI (a 4-byte write to the domain's Arm ITS doorbell slot) after every this many DMAs completed, as "
+         "interrupt moderation by frame count does (0: no MSIs)",
+         "chosen: per N DMAs rather than per coalescing interval, so the MSI count follows the DMAs", "", 0,
+         1 << 30},
         {"pcie_latency", ParamType::Ns, "\"250ns\"", "one-way PCIe latency between device and root complex",
          "chosen with host.memory_latency to give pcie-bench's 600 ns 64 B read round trip", "", 0, 1e9},
         {"pcie_bandwidth", ParamType::Bandwidth, "\"7.88GB/s\"", "PCIe link bandwidth per direction (wire bytes)",
@@ -580,6 +585,12 @@ DeviceSpec read_device(const Scenario& sc, const json& obj, const std::string& p
   dev.pri_timeout_ns = r.ns("pri_timeout");
   dev.pri_backoff_ns = r.ns("pri_retry_backoff");
   dev.prg_pages = u32(r.integer("prg_pages"));
+  dev.msi_every_dmas = u32(r.integer("msi_every_dmas"));
+  const DomainSpec& ds = sc.domains[dev.domain_index];
+  if (dev.msi_every_dmas && (std::string(ds.kind->name) != "shared_tdp" || ds.format.rfind("arm64_", 0) != 0))
+    r.fail("msi_every_dmas", "expected a device on a shared_tdp domain with an Arm format (arm64_...): only there "
+                             "is an ITS doorbell slot; found kind " + std::string(ds.kind->name) + ", format " +
+                             ds.format);
   if (dev.prg_pages > dev.pri_outstanding)
     r.fail("prg_pages", "expected at most pri_outstanding (" + std::to_string(dev.pri_outstanding) +
                             ") pages per group, found " + std::to_string(dev.prg_pages));

@@ -15,6 +15,7 @@ constexpr uint64_t kHoldBackNs = 1000;  // chosen: see Path::do_dma
 Device::Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const DeviceTiming& t, uint64_t seed)
     : spec_(spec), domain_(domain), iommu_(iommu), timing_(t) {
   if (spec_.ats) atc_.configure(spec_.atc);
+  if (spec_.msi_every_dmas) msi_latency_ns = std::make_unique<Histogram>();
   ps_per_byte_x1000_ = static_cast<uint64_t>(std::llround(t.ps_per_byte * 1000.0));
   paths_.reserve(spec_.paths.size());
   for (const PathSpec& p : spec_.paths) paths_.emplace_back(p, this, seed, streams::path(spec_.name, p.name), streams::arrivals(spec_.name, p.name));
@@ -316,7 +317,28 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
     done = d.transfer(true, data_ready, w.access_bytes, counted) + tm.pcie_latency_ns;
   }
   complete(due_ns, done, counted);
+  if (counted && d.spec().msi_every_dmas) d.dma_done_for_msi(done);
   return true;
+}
+
+void Device::dma_done_for_msi(uint64_t t) {
+  if (++dmas_since_msi_ < spec_.msi_every_dmas) return;
+  dmas_since_msi_ = 0;
+  uint64_t iova = 0;
+  const IommuDomain& dom = domain_->iommu_view();
+  const Xlate x = domain_->msi_doorbell_iova(&iova) ? iommu_->translate(dom, spec_.pasid, iova) : Xlate{};
+  // An MSI is sent untranslated (the IOMMU translates it, whatever the device's ATS); the
+  // IOMMU's time is inline, then the posted write to the ITS.
+  const uint64_t arrived = transfer(false, t, 4, false) + timing_.pcie_latency_ns;  // not a DMA: no bandwidth_wait
+  const uint64_t at = arrived + iommu_->timed_latency_ns(x, arrived, false);
+  if (!x.present || !x.writable) {
+    ++msi_faults;  // the IOMMU drops it and records an event; the interrupt is lost
+    return;
+  }
+  if (at > max_use_ns) max_use_ns = at;
+  if (checker) checker->on_use(dom, iova, x.pa, at, true);
+  ++msi_writes;
+  msi_latency_ns->record(at - t);
 }
 
 }  // namespace iopf

@@ -86,6 +86,7 @@ struct DeviceSpec {
   double pcie_bandwidth_bytes_per_s = 0;  // per direction, wire bytes
   uint32_t max_payload_bytes = 256;       // PCIe MPS: TLP payload
   uint32_t inv_queue_depth = 32;          // ATS Invalidate Requests outstanding at once
+  uint32_t msi_every_dmas = 0;    // an MSI (a write to the domain's doorbell slot) per this many DMAs; 0: none
   std::vector<PathSpec> paths;
 };
 

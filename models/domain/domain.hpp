@@ -87,6 +87,12 @@ class Domain {
   // The host answers page requests on this domain's addresses (false: every one is answered
   // Invalid, as for a guest IOVA space the host cannot fault in).
   virtual bool answers_page_requests() const { return true; }
+  // The IOVA slot of the Arm ITS doorbell page, where devices' MSIs write (false: the kind
+  // reserves none). Mapped or not, as the kind was told (kind shared_tdp, msi_doorbell).
+  virtual bool msi_doorbell_iova(uint64_t* iova) const {
+    (void)iova;
+    return false;
+  }
 
   // ---- the guest's DMA API (models/domain/dma_api.hpp), as this kind does it ----
   // The device addresses a mapped buffer by its IOVA (a vIOMMU), or by its GPA (dma-direct).

@@ -7,7 +7,8 @@ namespace iopf {
   KIND(kPinnedKind)             \
   KIND(kSharedTdpKind)          \
   KIND(kNestedKind)             \
-  KIND(kShadowKind)
+  KIND(kShadowKind)             \
+  KIND(kHypPrivateKind)
 
 #define IOPF_DECLARE_KIND(info) extern const DomainKindInfo info;
 IOPF_DOMAIN_KINDS(IOPF_DECLARE_KIND)

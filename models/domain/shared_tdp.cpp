@@ -9,7 +9,15 @@
 // else pin all).
 // Host threads while devices run, where the scenario asks: vCPUs touching random pages,
 // migration, khugepaged, dirty logging (models/host/activity.cpp).
-// Does not model: KSM, NUMA balancing policy, the cost of exporting the table.
+// The Arm MSI doorbell (seed 000; Arm formats only): the GIC ITS doorbell page is mapped at a
+// reserved IOVA slot the guest does not use, the first 2 MiB boundary above guest memory (QEMU's
+// virt machine likewise keeps its ITS, 0x08080000, outside guest RAM). Devices' MSIs are DMA
+// writes there (models/device/device.hpp, msi_every_dmas). The slot is mapped at start as a
+// 4 KiB leaf of its own, outside guest memory: reclaim, THP split and collapse, migration and
+// dirty logging never see it, so it is never zapped. msi_doorbell "unmapped" leaves it out:
+// every MSI then faults (an MSI cannot wait for a page request; the IOMMU drops it).
+// Does not model: KSM, NUMA balancing policy, the cost of exporting the table, x86 interrupt
+// remapping (no doorbell slot on other formats), the ITS's own work.
 #include "models/common/params.hpp"
 #include "models/domain/kinds.hpp"
 #include "models/host/activity.hpp"
@@ -29,6 +37,12 @@ constexpr EnumTable<Policy, 4> kPolicyNames{{{Policy::kPinAll, "pin_all"},
                                              {Policy::kFaultAll, "fault_all"},
                                              {Policy::kPinIntolerantPaths, "pin_intolerant_paths"},
                                              {Policy::kAllowList, "allow_list"}}};
+
+enum class Doorbell : uint8_t { kMapped, kUnmapped };
+constexpr EnumTable<Doorbell, 2> kDoorbellNames{{{Doorbell::kMapped, "mapped"}, {Doorbell::kUnmapped, "unmapped"}}};
+// The GIC ITS's GITS_TRANSLATER frame in QEMU's virt machine (ITS at 0x08080000, its second
+// 64 KiB frame): the host-physical page MSIs write to.
+constexpr uint64_t kItsDoorbellHpa = 0x08090000;
 
 const ParamTable kSharedTdpTable{
     "domain (kind shared_tdp)",
@@ -62,6 +76,11 @@ const ParamTable kSharedTdpTable{
         {"dirty_log_interval", ParamType::Ns, "0", "dirty logging: write-protect every resident page this often (0: off)",
          "", "", 0, 1e15},
         {"dirty_log_start", ParamType::Ns, "0", "dirty logging: first write-protect", "", "", 0, 1e15},
+        {"msi_doorbell", ParamType::Enum, "\"mapped\"",
+         "Arm formats: the ITS doorbell page at its reserved IOVA slot (first 2 MiB boundary above guest memory) "
+         "is mapped at start and never taken away, or left unmapped (devices' MSIs fault)",
+         "an Arm platform maps the ITS doorbell for MSIs behind an SMMU (Linux reserves an MSI IOVA window)",
+         enum_choices(kDoorbellNames)},
     }};
 
 struct SharedTdpParams final : DomainKindParams {
@@ -78,6 +97,7 @@ struct SharedTdpParams final : DomainKindParams {
   uint64_t thp_collapse_copy_ns = 0;
   uint64_t dirty_log_interval_ns = 0;  // 0: off
   uint64_t dirty_log_start_ns = 0;
+  Doorbell doorbell = Doorbell::kMapped;
 };
 
 std::shared_ptr<const DomainKindParams> read(const ObjReader& r, const DomainSpec& common) {
@@ -97,6 +117,7 @@ std::shared_ptr<const DomainKindParams> read(const ObjReader& r, const DomainSpe
     r.fail("thp_collapse_rate", "expected page_size 2MiB on a domain with THP collapse");
   p->dirty_log_interval_ns = r.ns("dirty_log_interval");
   p->dirty_log_start_ns = r.ns("dirty_log_start");
+  p->doorbell = r.choice("msi_doorbell", kDoorbellNames);
   if (common.memory_bytes > (1ULL << 40))
     r.fail("memory", "expected at most 1TiB for a shared_tdp domain (moved pages use the upper half of its window)");
   return p;
@@ -141,6 +162,13 @@ class SharedTdpDomain final : public Domain {
     resident_fraction_ = p_.resident_fraction;
     fault_cost_ = p_.fault_cost;
     major_fault_cost_ = p_.major_fault_cost;
+    if (has_doorbell() && p_.doorbell == Doorbell::kMapped)
+      table().map(doorbell_iova(), kItsDoorbellHpa, kBasePageBytes, kBasePageLg2, true);
+  }
+
+  bool msi_doorbell_iova(uint64_t* iova) const override {
+    *iova = doorbell_iova();
+    return has_doorbell();
   }
 
   void start(DomainRun& run) override {
@@ -174,9 +202,14 @@ class SharedTdpDomain final : public Domain {
                              : p_.policy == Policy::kAllowList ? Policy::kFaultAll
                                                                 : p_.policy;
     (*out)["effective_policy"] = enum_name(kPolicyNames, effective);
+    if (has_doorbell())
+      (*out)["msi_doorbell"] = {{"iova", doorbell_iova()}, {"state", enum_name(kDoorbellNames, p_.doorbell)}};
   }
 
  private:
+  bool has_doorbell() const { return spec().format.rfind("arm64_", 0) == 0; }
+  uint64_t doorbell_iova() const { return (spec().memory_bytes + kHugePageBytes - 1) & ~(kHugePageBytes - 1); }
+
   const SharedTdpParams& p_;
 };
 
