@@ -75,7 +75,9 @@ TEST(Pkvm, PkvmMapsAndUnmapsAreSlowerThanNative) {
     EXPECT_EQ(p["kind"], "hyp_private");
     EXPECT_GT(mean(p["maps"]["latency_ns"]), mean(n["maps"]["latency_ns"])) << c;
     EXPECT_GT(unmap_work(p), unmap_work(n)) << c;
-    if (c != "4k-1t") EXPECT_GT(mean(p["unmaps"]["latency_ns"]), mean(n["unmaps"]["latency_ns"])) << c;
+    if (c != "4k-1t") {  // 4k-1t: the native stand-in's flushes wait longer (README, not yet explained)
+      EXPECT_GT(mean(p["unmaps"]["latency_ns"]), mean(n["unmaps"]["latency_ns"])) << c;
+    }
   }
 }
 
