@@ -170,7 +170,31 @@ uint64_t Domain::resolve(uint64_t va, bool write) {
   return resident_bytes_ - before;
 }
 
-void Domain::enqueue(uint64_t gpa) { residency_.push_back(static_cast<uint32_t>(gpa >> kBasePageLg2)); }
+void Domain::enqueue(uint64_t gpa) {
+  residency_.push_back(static_cast<uint32_t>(gpa >> kBasePageLg2));
+  // Pages taken away and faulted back leave their old entries behind; without reclaim to pop
+  // them (no memory pressure) the queue would grow with every refault. Past 1.25x the
+  // resident pages, keep only each present page's newest entry: its true age. (Amortized,
+  // at most about 4 table walks per page queued.)
+  const uint64_t resident_pages = resident_bytes_ >> kBasePageLg2;
+  if (residency_.size() > resident_pages + resident_pages / 4 + 4096) compact_queue();
+}
+
+void Domain::compact_queue() {
+  std::vector<uint64_t> seen(((spec_.memory_bytes >> kBasePageLg2) + 63) / 64, 0);
+  std::deque<uint32_t> kept;
+  WalkOut o;
+  for (auto it = residency_.rbegin(); it != residency_.rend(); ++it) {
+    const uint64_t pn = *it;
+    uint64_t& w = seen[pn >> 6];
+    const uint64_t bit = 1ULL << (pn & 63);
+    if (w & bit) continue;  // an older entry of a page already kept
+    w |= bit;
+    table_->walk(pn << kBasePageLg2, &o);
+    if (o.present) kept.push_front(*it);
+  }
+  residency_.swap(kept);
+}
 
 uint64_t Domain::state_bytes() const {
   // libstdc++: a hash node holds the value and a next pointer (and the cached hash for

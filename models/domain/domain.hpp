@@ -198,6 +198,7 @@ class Domain {
  private:
   void map_present(uint64_t gpa, unsigned lg2);
   void enqueue(uint64_t gpa);  // reclaim's queue: gpa's 4 KiB page became resident
+  void compact_queue();        // drops entries of absent pages and all but each page's newest
   bool test_and_clear_accessed(uint64_t page);
 
   DomainSpec spec_;
