@@ -13,6 +13,7 @@
 // Guest table pages sit in one GPA window at 1 TiB, above guest memory (models/iommu/nested.hpp).
 // Does not model: PASID-table binding and its cache invalidations, guest page-table pages
 // scattered over guest memory, posted-interrupt or vIOMMU fault-reporting paths.
+#include "models/domain/guest_costs.hpp"
 #include "models/common/params.hpp"
 #include "models/domain/kinds.hpp"
 #include "models/iommu/checker.hpp"
@@ -33,14 +34,9 @@ const ParamTable kNestedTable{
     {
         {"guest_format", ParamType::String, "\"x86_64_4level\"", "the guest's first-level table format",
          "VT-d scalable mode first-level translation uses the x86-64 (IA-32e) paging format"},
-        {"guest_map_cost", ParamType::Ns, "\"200ns\"", "guest vCPU time of one DMA-API map of a 4 KiB page",
-         "chosen: a 4 KiB map is 50-60 ns in the page-table code alone (Linux generic_pt v7 cover letter), plus "
-         "IOVA allocation and dma-iommu", "", 0, 1e9},
-        {"guest_unmap_cost", ParamType::Ns, "\"200ns\"", "guest vCPU time of one DMA-API unmap of a 4 KiB page",
-         "chosen, as guest_map_cost", "", 0, 1e9},
-        {"vm_exit", ParamType::Ns, "\"1us\"", "a VM exit and re-entry, round trip, on the vCPU",
-         "KVM_RUN through a VM exit and back about 2,500 cycles, about 1 us at 2.5 GHz (LKML 2020-12, KVM SVM "
-         "vmload measurements, lkml.iu.edu/hypermail/linux/kernel/2012.2/00527.html)", "", 0, 1e9},
+        guest_costs::kMapCost,
+        guest_costs::kUnmapCost,
+        guest_costs::kVmExit,
         {"vmm_flush_work", ParamType::Ns, "\"2us\"",
          "VMM time to pass one guest IOTLB flush on to the host (decode, iommufd cache-invalidate ioctl)", "chosen",
          "", 0, 1e9},
