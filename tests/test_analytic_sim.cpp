@@ -11,19 +11,11 @@
 #include <vector>
 
 #include "cli_helpers.hpp"
+#include "report_helpers.hpp"
 
 using nlohmann::json;
 
 namespace {
-
-json run_report(const std::string& file, const std::string& extra) {
-  const std::string report = temp_path("analytic-report.json");
-  const CmdResult r = run_iopfsim("run " + file + " --checker --quiet --report " + report + " " + extra);
-  EXPECT_EQ(r.status, 0) << r.err;
-  json j = json::parse(slurp(report));
-  std::remove(report.c_str());
-  return j;
-}
 
 // M/M/c/K by its product form: blocking probability and mean time in system (s).
 void mmck(double lambda, double mu, int c, int k, double* blocking, double* response_s) {

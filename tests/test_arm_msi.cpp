@@ -6,30 +6,16 @@
 #include <fstream>
 
 #include "cli_helpers.hpp"
+#include "report_helpers.hpp"
 
 using nlohmann::json;
 
 namespace {
 
 const json& msi_report() {
-  static const json r = [] {
-    const std::string report = temp_path("msi-report.json");
-    const CmdResult c = run_iopfsim("run " + scenario("arm-msi-doorbell.json") + " --checker --quiet --report " + report);
-    EXPECT_EQ(c.status, 0) << c.err;
-    json j = json::parse(slurp(report));
-    std::remove(report.c_str());
-    return j;
-  }();
+  static const json r = run_report(scenario("arm-msi-doorbell.json"));
   return r;
 }
-
-const json& named(const json& list, const std::string& name) {
-  for (const json& d : list)
-    if (d["name"] == name) return d;
-  throw std::runtime_error("nothing named " + name);
-}
-
-uint64_t u(const json& j) { return j.get<uint64_t>(); }
 
 }  // namespace
 

@@ -8,30 +8,18 @@
 #include <regex>
 
 #include "cli_helpers.hpp"
+#include "report_helpers.hpp"
 
 using nlohmann::json;
 
 namespace {
 
 const json& pkvm_report() {
-  static const json r = [] {
-    const std::string report = temp_path("pkvm-report.json");
-    const CmdResult c = run_iopfsim("run " + scenario("pkvm-map-unmap.json") + " --checker --quiet --report " + report);
-    EXPECT_EQ(c.status, 0) << c.err;
-    json j = json::parse(slurp(report));
-    std::remove(report.c_str());
-    return j;
-  }();
+  static const json r = run_report(scenario("pkvm-map-unmap.json"));
   return r;
 }
 
-const json& domain(const json& r, const std::string& name) {
-  for (const json& d : r["domains"])
-    if (d["name"] == name) return d;
-  throw std::runtime_error("no domain " + name);
-}
-
-uint64_t u(const json& j) { return j.get<uint64_t>(); }
+const json& domain(const json& r, const std::string& name) { return named(r["domains"], name); }
 double mean(const json& h) { return h["mean"].get<double>(); }
 
 }  // namespace

@@ -6,19 +6,11 @@
 #include <fstream>
 
 #include "cli_helpers.hpp"
+#include "report_helpers.hpp"
 
 using nlohmann::json;
 
 namespace {
-
-json run_report(const std::string& scenario_file, const std::string& extra = "") {
-  const std::string report = temp_path("report.json");
-  const CmdResult r = run_iopfsim("run " + scenario_file + " --checker --report " + report + " " + extra);
-  EXPECT_EQ(r.status, 0) << r.err;
-  json j = json::parse(slurp(report));
-  std::remove(report.c_str());
-  return j;
-}
 
 // Every run: conservation per path and per device, the measurement window's rules, and the
 // report's required keys.

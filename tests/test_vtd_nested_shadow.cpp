@@ -8,42 +8,27 @@
 #include <regex>
 
 #include "cli_helpers.hpp"
+#include "report_helpers.hpp"
 
 using nlohmann::json;
 
 namespace {
 
 json run_json(const json& scenario, const std::string& stem, const std::string& extra = "") {
-  const std::string file = temp_path(stem + ".json"), report = temp_path(stem + "-report.json");
+  const std::string file = temp_path(stem + ".json");
   std::ofstream(file) << scenario.dump();
-  const CmdResult r = run_iopfsim("run " + file + " --checker --quiet --report " + report + " " + extra);
-  EXPECT_EQ(r.status, 0) << r.err;
-  json j = json::parse(slurp(report));
+  json j = run_report(file, extra);
   std::remove(file.c_str());
-  std::remove(report.c_str());
   return j;
 }
 
 // The shipped scenario's report, run once for the tests that read it.
 const json& vtd_report() {
-  static const json r = [] {
-    const std::string report = temp_path("vtd-report.json");
-    const CmdResult c = run_iopfsim("run " + scenario("vtd-nested-vs-shadow.json") + " --checker --quiet --report " + report);
-    EXPECT_EQ(c.status, 0) << c.err;
-    json j = json::parse(slurp(report));
-    std::remove(report.c_str());
-    return j;
-  }();
+  static const json r = run_report(scenario("vtd-nested-vs-shadow.json"));
   return r;
 }
 
-const json& domain(const json& r, const std::string& name) {
-  for (const json& d : r["domains"])
-    if (d["name"] == name) return d;
-  throw std::runtime_error("no domain " + name);
-}
-
-uint64_t u(const json& j) { return j.get<uint64_t>(); }
+const json& domain(const json& r, const std::string& name) { return named(r["domains"], name); }
 
 // One guest domain of `kind` with a NIC whose one path maps every buffer (per_io).
 json small(const std::string& kind, const json& workload_extra) {
