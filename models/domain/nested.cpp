@@ -43,21 +43,13 @@ const ParamTable kNestedTable{
     }};
 
 struct NestedParams final : DomainKindParams {
-  std::string guest_format;
-  uint64_t guest_map_ns = 0;
-  uint64_t guest_unmap_ns = 0;
-  uint64_t vm_exit_ns = 0;
+  guest_costs::Costs guest;
   uint64_t vmm_flush_ns = 0;
 };
 
 std::shared_ptr<const DomainKindParams> read(const ObjReader& r, const DomainSpec& common) {
   auto p = std::make_shared<NestedParams>();
-  p->guest_format = r.str("guest_format");
-  if (!is_page_table_format(p->guest_format))
-    r.fail("guest_format", "expected a page-table format (iopfsim list-formats), found \"" + p->guest_format + "\"");
-  p->guest_map_ns = r.ns("guest_map_cost");
-  p->guest_unmap_ns = r.ns("guest_unmap_cost");
-  p->vm_exit_ns = r.ns("vm_exit");
+  p->guest = guest_costs::read(r);
   p->vmm_flush_ns = r.ns("vmm_flush_work");
   if (common.memory_bytes > kGuestTableGpa)
     r.fail("memory", "expected at most 1TiB for a nested domain (its guest tables sit above it)");
@@ -73,7 +65,7 @@ class NestedDomain final : public Domain {
  public:
   NestedDomain(const DomainSpec& spec, uint32_t id)
       : Domain(spec, id), p_(kind_params<NestedParams>(spec)),
-        s1_(make_stage1_over(p_.guest_format, &table(), kGuestTableGpa)) {
+        s1_(make_stage1_over(p_.guest.format, &table(), kGuestTableGpa)) {
     set_iommu_tables(&table(), s1_.get());
   }
 
@@ -81,12 +73,12 @@ class NestedDomain final : public Domain {
   bool dma_translates() const override { return true; }
 
   void dma_map(DmaApiEnv& env, uint64_t iova, const std::vector<uint64_t>& gpas) override {
-    env.cpu(p_.guest_map_ns * gpas.size());  // the guest writes its own table: no trap
+    env.cpu(p_.guest.map_ns * gpas.size());  // the guest writes its own table: no trap
     for (size_t i = 0; i < gpas.size(); ++i) s1_->map(iova + i * kBasePageBytes, gpas[i], kBasePageBytes, 12, true);
   }
 
   std::vector<uint64_t> dma_unmap(DmaApiEnv& env, uint64_t iova, size_t n, bool) override {
-    env.cpu(p_.guest_unmap_ns * n);
+    env.cpu(p_.guest.unmap_ns * n);
     const uint64_t hi = iova + n * kBasePageBytes;
     std::vector<uint64_t> keys;
     if (env.checker()) keys = env.checker()->on_zap(iommu_view().id, iova, hi, nullptr, &iommu_view());
@@ -96,14 +88,14 @@ class NestedDomain final : public Domain {
 
   void dma_flush(DmaApiEnv& env, InvKind kind, uint64_t lo, uint64_t hi, bool,
                  const std::vector<uint64_t>& keys) override {
-    env.trap(TrapCause::kFlush, p_.vm_exit_ns, p_.vmm_flush_ns);
+    env.trap(TrapCause::kFlush, p_.guest.vm_exit_ns, p_.vmm_flush_ns);
     env.flush(iommu_view(), kind, lo, hi, keys);  // the vCPU stays out until the host's flush completed
   }
 
   void report(nlohmann::json* out) const override {
     (*out)["policy"] = "pin_all";  // stage 2: all guest memory, pinned at start
     (*out)["effective_policy"] = "pin_all";
-    (*out)["guest_format"] = p_.guest_format;
+    (*out)["guest_format"] = p_.guest.format;
     (*out)["guest_pt_bytes"] = s1_->pt_bytes();
     traps_json(dma_stats_if_used(), out);
   }

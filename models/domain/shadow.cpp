@@ -48,19 +48,14 @@ const ParamTable kShadowTable{
     }};
 
 struct ShadowParams final : DomainKindParams {
-  std::string guest_format;
-  uint64_t guest_map_ns = 0, guest_unmap_ns = 0, vm_exit_ns = 0, vmm_ns = 0;
+  guest_costs::Costs guest;
+  uint64_t vmm_ns = 0;
   uint64_t walk_read_ns = 0, host_map_ns = 0, unpin_ns = 0;
 };
 
 std::shared_ptr<const DomainKindParams> read(const ObjReader& r, const DomainSpec&) {
   auto p = std::make_shared<ShadowParams>();
-  p->guest_format = r.str("guest_format");
-  if (!is_page_table_format(p->guest_format))
-    r.fail("guest_format", "expected a page-table format (iopfsim list-formats), found \"" + p->guest_format + "\"");
-  p->guest_map_ns = r.ns("guest_map_cost");
-  p->guest_unmap_ns = r.ns("guest_unmap_cost");
-  p->vm_exit_ns = r.ns("vm_exit");
+  p->guest = guest_costs::read(r);
   p->vmm_ns = r.ns("vmm_work");
   p->walk_read_ns = r.ns("guest_walk_read");
   p->host_map_ns = r.ns("host_map_cost");
@@ -73,7 +68,7 @@ PinPlan pin_plan(const DomainSpec&, const std::vector<const DeviceSpec*>&) { ret
 class ShadowDomain final : public Domain {
  public:
   ShadowDomain(const DomainSpec& spec, uint32_t id)
-      : Domain(spec, id), p_(kind_params<ShadowParams>(spec)), guest_(make_page_table(p_.guest_format)),
+      : Domain(spec, id), p_(kind_params<ShadowParams>(spec)), guest_(make_page_table(p_.guest.format)),
         shadow_(make_page_table(spec.format)) {
     resident_fraction_ = 1.0;  // a running guest's memory
     set_iommu_tables(shadow_.get(), nullptr);
@@ -85,10 +80,10 @@ class ShadowDomain final : public Domain {
 
   void dma_map(DmaApiEnv& env, uint64_t iova, const std::vector<uint64_t>& gpas) override {
     const uint64_t n = gpas.size();
-    env.cpu(p_.guest_map_ns * n);
+    env.cpu(p_.guest.map_ns * n);
     for (size_t i = 0; i < n; ++i) guest_->map(iova + i * kBasePageBytes, gpas[i], kBasePageBytes, 12, true);
     const uint64_t per_page = walk_ns() + spec().pin_ns_per_page + p_.host_map_ns;  // walk, pin, shadow entry
-    env.trap(TrapCause::kMap, p_.vm_exit_ns, p_.vmm_ns + n * per_page);
+    env.trap(TrapCause::kMap, p_.guest.vm_exit_ns, p_.vmm_ns + n * per_page);
     for (size_t i = 0; i < n; ++i)
       shadow_->map(iova + i * kBasePageBytes, frame_of(gpas[i]), kBasePageBytes, 12, true);
     DmaApiStats& s = env.stats();
@@ -98,9 +93,9 @@ class ShadowDomain final : public Domain {
 
   std::vector<uint64_t> dma_unmap(DmaApiEnv& env, uint64_t iova, size_t n, bool) override {
     const uint64_t hi = iova + n * kBasePageBytes;
-    env.cpu(p_.guest_unmap_ns * n);
+    env.cpu(p_.guest.unmap_ns * n);
     guest_->unmap(iova, hi - iova);
-    env.trap(TrapCause::kUnmap, p_.vm_exit_ns, p_.vmm_ns + n * walk_ns());
+    env.trap(TrapCause::kUnmap, p_.guest.vm_exit_ns, p_.vmm_ns + n * walk_ns());
     std::vector<uint64_t> keys;
     if (env.checker()) keys = env.checker()->on_zap(iommu_view().id, iova, hi, nullptr, &iommu_view());
     shadow_->unmap(iova, hi - iova);
@@ -109,7 +104,7 @@ class ShadowDomain final : public Domain {
 
   void dma_flush(DmaApiEnv& env, InvKind kind, uint64_t lo, uint64_t hi, bool strict,
                  const std::vector<uint64_t>& keys) override {
-    if (!strict) env.trap(TrapCause::kFlush, p_.vm_exit_ns, p_.vmm_ns);  // strict: inside the unmap's trap
+    if (!strict) env.trap(TrapCause::kFlush, p_.guest.vm_exit_ns, p_.vmm_ns);  // strict: inside the unmap's trap
     env.flush(iommu_view(), kind, lo, hi, keys);
   }
 
@@ -122,7 +117,7 @@ class ShadowDomain final : public Domain {
   void report(nlohmann::json* out) const override {
     (*out)["policy"] = "pin_per_map";  // the VMM pins what the guest maps, until its flush
     (*out)["effective_policy"] = "pin_per_map";
-    (*out)["guest_format"] = p_.guest_format;
+    (*out)["guest_format"] = p_.guest.format;
     (*out)["guest_pt_bytes"] = guest_->pt_bytes();
     (*out)["shadow_pt_bytes"] = shadow_->pt_bytes();
     traps_json(dma_stats_if_used(), out);
