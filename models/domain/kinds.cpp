@@ -8,7 +8,8 @@ namespace iopf {
   KIND(kSharedTdpKind)          \
   KIND(kNestedKind)             \
   KIND(kShadowKind)             \
-  KIND(kHypPrivateKind)
+  KIND(kHypPrivateKind)         \
+  KIND(kSnpKind)
 
 #define IOPF_DECLARE_KIND(info) extern const DomainKindInfo info;
 IOPF_DOMAIN_KINDS(IOPF_DECLARE_KIND)
