@@ -23,6 +23,7 @@
 // queue lets its work spread over the slots of a bin: the pool's total occupancy is exact,
 // one walk's own duration is bounded below by min_duration).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -38,13 +39,53 @@ class BinCalendar {
   void configure(double units_per_ns, uint64_t bin_ns, uint64_t keep_ns);
   bool configured() const { return capacity_ != 0; }
   // Places `units` of work arriving at t; min_duration_ns is its service time alone.
-  Booking book(uint64_t t, uint64_t units, uint64_t min_duration_ns);
+  // Inline: one or two per DMA (root_complex.cpp, walkers.cpp include this header).
+  Booking book(uint64_t t, uint64_t units, uint64_t min_duration_ns) {
+    uint64_t b = t / bin_ns_;
+    if (b > latest_) {  // forget_old can only drop bins when the latest request moved on
+      latest_ = b;
+      forget_old();
+    }
+    if (b < base_) {
+      ++clamped;
+      b = base_;
+      t = base_ * bin_ns_;
+    }
+    uint64_t start = t;
+    if (units == 0) return {start, start + min_duration_ns};
+    bool started = false;
+    uint64_t remaining = units;
+    uint64_t fill = 0;
+    for (;; ++b) {
+      uint64_t& used = bin(b);
+      if (used >= capacity_) continue;
+      if (!started) {
+        started = true;
+        if (b * bin_ns_ > start) start = b * bin_ns_;
+      }
+      const uint64_t take = std::min(remaining, capacity_ - used);
+      used += take;
+      remaining -= take;
+      if (remaining == 0) {
+        fill = used;
+        break;
+      }
+    }
+    const uint64_t placed = b * bin_ns_ + (fill * bin_ns_ + capacity_ - 1) / capacity_;
+    // Fluid: its work is placed by `placed`; alone it would take min_duration from its arrival.
+    const uint64_t finish = std::max(placed, t + min_duration_ns);
+    return {start, finish};
+  }
   // Highest occupancy of any bin, as a fraction of its capacity (1 = full).
   double max_fill() const;
   uint64_t clamped = 0;  // requests earlier than the oldest bin kept
 
  private:
-  uint64_t& bin(uint64_t b);
+  uint64_t& bin(uint64_t b) {
+    if (end_ <= b) extend(b);
+    return bins_[b & mask_];
+  }
+  void extend(uint64_t b);
   void forget_old();
   void note(uint64_t used);
   void grow();
