@@ -6,6 +6,10 @@
 //   events_per_wall_s  sim.events (SimGrid events) / measured wall seconds
 //   sim_wall_s         sim.wall_s: the report's own wall time of the simulation loop alone
 //   faults_per_wall_s  page faults resolved (every domain's faults_resolved) / measured wall seconds
+//   wall_ns_per_dma    measured wall nanoseconds / sim.dmas (the linearity runs compare it)
+// nic_hits_x1/x10/x100: nic-hits at 1, 10 and 100 times its 100 ms duration (--set
+// /duration=...), to show a run's cost is linear in its DMAs (the fixed start-up and report
+// cost aside): wall_ns_per_dma should fall towards the loop's own cost, not grow.
 // Not a test (ctest does not run it); run it as
 //   ./build/bench/bench_whole_run --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
@@ -42,13 +46,15 @@ int run_child(std::vector<std::string> args) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-void BM_WholeRun(benchmark::State& state, const std::string& scenario) {
+void BM_WholeRun(benchmark::State& state, const std::string& scenario, const std::string& set = "") {
   const std::string report = "/tmp/iopfsim-bench-" + std::to_string(getpid()) + ".json";
   const std::string file = std::string(IOPFSIM_SOURCE_DIR) + "/scenarios/" + scenario;
   double wall_s = 0, dmas = 0, events = 0, sim_wall_s = 0, faults = 0;
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
-    const int rc = run_child({IOPFSIM_BIN, "run", file, "--quiet", "--report", report});
+    std::vector<std::string> args{IOPFSIM_BIN, "run", file, "--quiet", "--report", report};
+    if (!set.empty()) args.insert(args.end(), {"--set", set});
+    const int rc = run_child(args);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (rc != 0) {
       state.SkipWithError(("iopfsim run " + scenario + " exited with " + std::to_string(rc)).c_str());
@@ -67,6 +73,7 @@ void BM_WholeRun(benchmark::State& state, const std::string& scenario) {
   state.counters["dma_per_wall_s"] = dmas / wall_s;
   state.counters["events_per_wall_s"] = events / wall_s;
   state.counters["faults_per_wall_s"] = faults / wall_s;
+  state.counters["wall_ns_per_dma"] = dmas > 0 ? wall_s * 1e9 / dmas : 0;
   state.counters["sim_wall_s"] = benchmark::Counter(sim_wall_s, benchmark::Counter::kAvgIterations);
 }
 
@@ -75,6 +82,13 @@ void BM_WholeRun(benchmark::State& state, const std::string& scenario) {
 // One second or more per run: a few iterations are enough (chosen), repetitions give the spread.
 BENCHMARK_CAPTURE(BM_WholeRun, nic_hits, std::string("nic-hits.json"))
     ->UseManualTime()->Iterations(2)->Unit(benchmark::kMillisecond);
+// Linearity: the same scenario at 1x, 10x and 100x its duration (100x is ~30 s a run: one iteration).
+BENCHMARK_CAPTURE(BM_WholeRun, nic_hits_x1, std::string("nic-hits.json"), std::string("/duration=100ms"))
+    ->UseManualTime()->Iterations(2)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_WholeRun, nic_hits_x10, std::string("nic-hits.json"), std::string("/duration=1s"))
+    ->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_WholeRun, nic_hits_x100, std::string("nic-hits.json"), std::string("/duration=10s"))
+    ->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_WholeRun, quickstart, std::string("quickstart.json"))
     ->UseManualTime()->Iterations(2)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_WholeRun, sva_accelerator, std::string("sva-accelerator.json"))

@@ -69,13 +69,16 @@ class SetAssoc {
   V* lookup(uint64_t tag, uint64_t asid) {
     if (sets_ == 0) return nullptr;
     Way* set = &ways_v_[static_cast<size_t>(tag & (sets_ - 1)) * ways_];
+    // Without a branch per way: which way hits is random, a branch on it mispredicts. At most
+    // one way holds (tag, asid) (insert refreshes an existing one), so any match is the match.
+    uint32_t hit = ways_;
     for (uint32_t w = 0; w < ways_; ++w) {
-      if (set[w].tag == tag && set[w].asid == asid) {
-        if (policy_ == ReplPolicy::kLru) set[w].stamp = ++clock_;
-        return &set[w].value;
-      }
+      const bool match = (set[w].tag == tag) & (set[w].asid == asid);
+      hit = match ? w : hit;
     }
-    return nullptr;
+    if (hit == ways_) return nullptr;
+    if (policy_ == ReplPolicy::kLru) set[hit].stamp = ++clock_;
+    return &set[hit].value;
   }
 
   // Inserts or refreshes (tag, asid). Returns true when a valid entry was evicted.

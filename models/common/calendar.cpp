@@ -6,8 +6,12 @@
 namespace iopf {
 
 void BinCalendar::configure(double units_per_ns, uint64_t bin_ns, uint64_t keep_ns) {
+  max_fill_ = fraction(max_used_);
+  max_used_ = 0;
   bin_ns_ = bin_ns ? bin_ns : 1;
   capacity_ = std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(units_per_ns * static_cast<double>(bin_ns_))));
+  per_bin_ = Divider(bin_ns_);
+  per_capacity_ = Divider(capacity_);
   keep_bins_ = keep_ns / bin_ns_ + 2;
   size_t size = 64;
   while (size < 2 * keep_bins_) size *= 2;
@@ -16,54 +20,19 @@ void BinCalendar::configure(double units_per_ns, uint64_t bin_ns, uint64_t keep_
   base_ = end_ = latest_ = 0;
 }
 
-BinCalendar::Booking BinCalendar::book(uint64_t t, uint64_t units, uint64_t min_duration_ns) {
-  uint64_t b = t / bin_ns_;
-  if (b > latest_) latest_ = b;
-  forget_old();
-  if (b < base_) {
-    ++clamped;
-    b = base_;
-    t = base_ * bin_ns_;
-  }
-  uint64_t start = t;
-  if (units == 0) return {start, start + min_duration_ns};
-  bool started = false;
-  uint64_t remaining = units;
-  uint64_t fill = 0;
-  for (;; ++b) {
-    uint64_t& used = bin(b);
-    if (used >= capacity_) continue;
-    if (!started) {
-      started = true;
-      if (b * bin_ns_ > start) start = b * bin_ns_;
-    }
-    const uint64_t take = std::min(remaining, capacity_ - used);
-    used += take;
-    remaining -= take;
-    if (remaining == 0) {
-      fill = used;
-      break;
-    }
-  }
-  const uint64_t placed = b * bin_ns_ + (fill * bin_ns_ + capacity_ - 1) / capacity_;
-  // Fluid: its work is placed by `placed`; alone it would take min_duration from its arrival.
-  const uint64_t finish = std::max(placed, t + min_duration_ns);
-  return {start, finish};
-}
-
 double BinCalendar::max_fill() const {
   uint64_t most = 0;
   for (uint64_t b = base_; b < end_; ++b) most = std::max(most, bins_[b & mask_]);
-  return std::max(max_fill_, capacity_ ? static_cast<double>(most) / static_cast<double>(capacity_) : 0.0);
+  return std::max(fraction(max_used_), capacity_ ? static_cast<double>(most) / static_cast<double>(capacity_) : 0.0);
 }
 
-uint64_t& BinCalendar::bin(uint64_t b) {
+// The ring ends before bin b: extend it (growing it when full).
+void BinCalendar::extend(uint64_t b) {
   while (end_ <= b) {
     if (end_ - base_ == bins_.size()) grow();
     bins_[end_ & mask_] = 0;
     ++end_;
   }
-  return bins_[b & mask_];
 }
 
 // Work spilled further ahead than the ring holds: twice the room, same bins.
@@ -83,9 +52,11 @@ void BinCalendar::forget_old() {
   if (base_ == end_ && base_ + keep_bins_ < latest_) base_ = end_ = latest_ - keep_bins_;
 }
 
-void BinCalendar::note(uint64_t used) {
-  const double f = static_cast<double>(used) / static_cast<double>(capacity_);
-  if (f > max_fill_) max_fill_ = f;
+// The highest fill noted, max_fill_ included: used / capacity is monotonic in used, so the
+// fraction of the fullest bin is the largest fraction (the same double).
+double BinCalendar::fraction(uint64_t used) const {
+  const double f = capacity_ ? static_cast<double>(used) / static_cast<double>(capacity_) : 0.0;
+  return f > max_fill_ ? f : max_fill_;
 }
 
 }  // namespace iopf

@@ -23,10 +23,32 @@
 // queue lets its work spread over the slots of a bin: the pool's total occupancy is exact,
 // one walk's own duration is bounded below by min_duration).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
 namespace iopf {
+
+// n / d for a d fixed once, by a multiply and one or two corrections: exact for every n
+// (the estimate floor(n * floor((2^64 - 1) / d) / 2^64) is at most 2 below n / d), and no
+// hardware divide on the hot path.
+class Divider {
+ public:
+  explicit Divider(uint64_t d = 1) : d_(d), m_(~0ULL / d) {}
+  uint64_t operator()(uint64_t n) const {
+    uint64_t q = static_cast<uint64_t>((static_cast<unsigned __int128>(n) * m_) >> 64);
+    uint64_t r = n - q * d_;
+    while (r >= d_) {
+      ++q;
+      r -= d_;
+    }
+    return q;
+  }
+
+ private:
+  uint64_t d_;
+  uint64_t m_;
+};
 
 class BinCalendar {
  public:
@@ -38,26 +60,70 @@ class BinCalendar {
   void configure(double units_per_ns, uint64_t bin_ns, uint64_t keep_ns);
   bool configured() const { return capacity_ != 0; }
   // Places `units` of work arriving at t; min_duration_ns is its service time alone.
-  Booking book(uint64_t t, uint64_t units, uint64_t min_duration_ns);
+  // Inline: one or two per DMA (root_complex.cpp, walkers.cpp include this header).
+  Booking book(uint64_t t, uint64_t units, uint64_t min_duration_ns) {
+    uint64_t b = per_bin_(t);
+    if (b > latest_) {  // forget_old can only drop bins when the latest request moved on
+      latest_ = b;
+      forget_old();
+    }
+    if (b < base_) {
+      ++clamped;
+      b = base_;
+      t = base_ * bin_ns_;
+    }
+    uint64_t start = t;
+    if (units == 0) return {start, start + min_duration_ns};
+    bool started = false;
+    uint64_t remaining = units;
+    uint64_t fill = 0;
+    for (;; ++b) {
+      uint64_t& used = bin(b);
+      if (used >= capacity_) continue;
+      if (!started) {
+        started = true;
+        if (b * bin_ns_ > start) start = b * bin_ns_;
+      }
+      const uint64_t take = std::min(remaining, capacity_ - used);
+      used += take;
+      remaining -= take;
+      if (remaining == 0) {
+        fill = used;
+        break;
+      }
+    }
+    const uint64_t placed = b * bin_ns_ + per_capacity_(fill * bin_ns_ + capacity_ - 1);
+    // Fluid: its work is placed by `placed`; alone it would take min_duration from its arrival.
+    const uint64_t finish = std::max(placed, t + min_duration_ns);
+    return {start, finish};
+  }
   // Highest occupancy of any bin, as a fraction of its capacity (1 = full).
   double max_fill() const;
   uint64_t clamped = 0;  // requests earlier than the oldest bin kept
 
  private:
-  uint64_t& bin(uint64_t b);
+  uint64_t& bin(uint64_t b) {
+    if (end_ <= b) extend(b);
+    return bins_[b & mask_];
+  }
+  void extend(uint64_t b);
   void forget_old();
-  void note(uint64_t used);
+  double fraction(uint64_t used) const;
+  void note(uint64_t used) { max_used_ = used > max_used_ ? used : max_used_; }
   void grow();
 
   uint64_t bin_ns_ = 1;
   uint64_t capacity_ = 0;  // units per bin
+  Divider per_bin_;        // / bin_ns_
+  Divider per_capacity_;   // / capacity_
   uint64_t keep_bins_ = 0;
   std::vector<uint64_t> bins_;  // a ring: bin b at bins_[b & mask_], for b in [base_, end_)
   uint64_t mask_ = 0;
   uint64_t base_ = 0;    // oldest bin kept
   uint64_t end_ = 0;     // one past the newest bin held
   uint64_t latest_ = 0;  // latest request's bin
-  double max_fill_ = 0;
+  double max_fill_ = 0;   // of the bins forgotten under an earlier capacity (configure)
+  uint64_t max_used_ = 0;  // fullest bin forgotten (a fraction only when asked: max_fill)
 };
 
 }  // namespace iopf

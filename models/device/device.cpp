@@ -21,8 +21,7 @@ Device::Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const Devic
   for (const PathSpec& p : spec_.paths) paths_.emplace_back(p, this, seed, streams::path(spec_.name, p.name), streams::arrivals(spec_.name, p.name));
 }
 
-uint64_t Device::transfer(bool to_device, uint64_t t, uint32_t bytes, bool counted) {
-  const uint64_t wire = tlp_wire_bytes(bytes, spec_.max_payload_bytes);
+uint64_t Device::transfer_wire(bool to_device, uint64_t t, uint64_t wire, bool counted) {
   const uint64_t link_ns = (wire * ps_per_byte_x1000_ + 999'999) / 1'000'000;
   uint64_t done;
   if (rc_) {  // the link and the root complex, as calendars
@@ -80,28 +79,16 @@ Path::Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream, ui
   ArrivalSpec& a = spec_.workload.arrival;  // a spec built without the loader: periodic at rate
   if (open_loop_ && (a.kind == ArrivalKind::kPeriodic || a.kind == ArrivalKind::kPoisson) && !(a.rate_per_s > 0))
     a.rate_per_s = spec_.workload.rate_per_s;
-}
-
-uint64_t Path::next_due_ns() const {
-  const std::vector<ReplayDma>& replay = spec_.workload.replay;
-  if (!replay.empty())
-    return replay_next_ < replay.size() ? origin_ns_ + spec_.workload.start_ns + replay[replay_next_].t_ns : kNever;
-  if (open_loop_) return next_due_ns_;
-  return slots_.empty() ? kNever : slots_.top();
-}
-
-uint64_t Path::next_issue_ns() const {
-  if (driven()) return kNever;  // its driver issues it
-  if (parked_ && spec_.ordered) return kNever;  // an ordered path waits for its page
-  const uint64_t due = next_due_ns();
-  if (due >= window_hi_ns_) return kNever;
-  return std::max({due, ready_ns_, dev_->ready_ns()});
+  const WorkloadSpec& w = spec_.workload;
+  if (w.access_bytes) addresses_ = w.region_bytes / w.access_bytes;
+  wire_bytes_ = tlp_wire_bytes(w.access_bytes, dev->spec().max_payload_bytes);
+  hold_link_ns_ = static_cast<uint64_t>(static_cast<double>(wire_bytes_) * dev->timing().ps_per_byte / 1000.0);
 }
 
 uint64_t Path::next_address() {
   const WorkloadSpec& w = spec_.workload;
   if (!w.replay.empty()) return w.replay[replay_next_ - 1].iova & ~static_cast<uint64_t>(w.access_bytes - 1);
-  if (w.pattern == Pattern::kRandom) return w.region_base + rng_.below(w.region_bytes / w.access_bytes) * w.access_bytes;
+  if (w.pattern == Pattern::kRandom) return w.region_base + rng_.below(addresses_) * w.access_bytes;
   // sequential and ring walk the region in access_size steps and wrap.
   const uint64_t va = w.region_base + cursor_;
   cursor_ += w.access_bytes;
@@ -321,20 +308,18 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
 
   uint64_t done;
   if (w.write) {
-    const uint64_t sent = d.transfer(false, t, w.access_bytes, counted);
+    const uint64_t sent = d.transfer_wire(false, t, wire_bytes_, counted);
     // The write's data leaves the device's buffer only as fast as the link and the root complex
     // take it: when this transfer had to wait over kHoldBackNs (the data the device buffers,
     // chosen: 1 us of it), the path's next write issues (and translates, overlapping this
     // transfer) only once this one's data has started to leave. So a write stream the link or the root complex
     // cannot carry queues in the path, and overruns past queue_depth.
-    const auto link_ns =
-        static_cast<uint64_t>(static_cast<double>(tlp_wire_bytes(w.access_bytes, d.spec().max_payload_bytes)) *
-                              tm.ps_per_byte / 1000.0);
+    const uint64_t link_ns = hold_link_ns_;
     if (sent > t + link_ns + kHoldBackNs) ready_ns_ = std::max(ready_ns_, sent - link_ns);
     done = sent + tm.pcie_latency_ns + untranslated_ns + tm.memory_latency_ns;
   } else {
     const uint64_t data_ready = t + tm.pcie_latency_ns + untranslated_ns + tm.memory_latency_ns;
-    done = d.transfer(true, data_ready, w.access_bytes, counted) + tm.pcie_latency_ns;
+    done = d.transfer_wire(true, data_ready, wire_bytes_, counted) + tm.pcie_latency_ns;
   }
   complete(due_ns, done, counted);
   if (counted && d.spec().msi_every_dmas) d.dma_done_for_msi(done);

@@ -100,7 +100,7 @@ class Path {
   void set_window(uint64_t origin_ns, uint64_t start_ns, uint64_t end_ns);
   // When the next DMA can issue: its due time, later while the path or the device waits for a
   // reset; kNever when an ordered path waits for a page, or nothing more is due in the run.
-  uint64_t next_issue_ns() const;
+  inline uint64_t next_issue_ns() const;  // (inline: the device actor asks every path per DMA)
   // Issues the next DMA inline. False when it faulted on a page the device must request; the
   // DMA is then in *parked (and an ordered path waits for it).
   bool issue_one(ParkedDma* parked);
@@ -151,7 +151,7 @@ class Path {
   void set_interval_latency(Histogram* h) { interval_latency_ns_ = h; }
 
  private:
-  uint64_t next_due_ns() const;
+  inline uint64_t next_due_ns() const;
   uint64_t next_address();
   bool in_window(uint64_t due_ns) const { return due_ns >= window_lo_ns_ && due_ns < window_hi_ns_; }
   // Takes the next DMA's due time; false when it is an overrun (the queue was full).
@@ -194,6 +194,10 @@ class Path {
   bool lose_completion_ = false;
   Histogram* interval_latency_ns_ = nullptr;
   size_t replay_next_ = 0;  // a replayed workload: the next of its DMAs
+  // Per DMA constants of the workload, computed once (the hot path divides by neither).
+  uint64_t addresses_ = 1;      // random: access_size slots in the region
+  uint64_t wire_bytes_ = 0;     // access_size as TLPs on the wire
+  uint64_t hold_link_ns_ = 0;   // a write's link time, for the hold-back (see do_dma)
 };
 
 struct DeviceTiming {
@@ -220,7 +224,11 @@ class Device {
 
   // Link and root-complex occupancy, per direction: returns when a transfer of `bytes`
   // (payload) ready at t has crossed both. counted: the DMA is due in the window.
-  uint64_t transfer(bool to_device, uint64_t t, uint32_t bytes, bool counted);
+  uint64_t transfer(bool to_device, uint64_t t, uint32_t bytes, bool counted) {
+    return transfer_wire(to_device, t, tlp_wire_bytes(bytes, spec_.max_payload_bytes), counted);
+  }
+  // The same for a transfer already counted in wire bytes (a path's DMAs: Path::wire_bytes_).
+  uint64_t transfer_wire(bool to_device, uint64_t t, uint64_t wire, bool counted);
   void set_root_complex(RootComplex* rc) {
     rc_ = rc;
     rc_port_ = rc->add_port(spec_.pcie_bandwidth_bytes_per_s);
@@ -280,5 +288,23 @@ class Device {
   uint64_t pri_disabled_until_ns_ = 0;
   uint32_t dmas_since_msi_ = 0;
 };
+
+inline uint64_t Path::next_due_ns() const {
+  if (!spec_.workload.replay.empty()) {
+    const std::vector<ReplayDma>& replay = spec_.workload.replay;
+    return replay_next_ < replay.size() ? origin_ns_ + spec_.workload.start_ns + replay[replay_next_].t_ns : kNever;
+  }
+  if (open_loop_) return next_due_ns_;
+  return slots_.empty() ? kNever : slots_.top();
+}
+
+inline uint64_t Path::next_issue_ns() const {
+  if (driven()) return kNever;  // its driver issues it
+  if (parked_ && spec_.ordered) return kNever;  // an ordered path waits for its page
+  const uint64_t due = next_due_ns();
+  if (due >= window_hi_ns_) return kNever;
+  const uint64_t ready = ready_ns_ > dev_->ready_ns() ? ready_ns_ : dev_->ready_ns();
+  return due > ready ? due : ready;
+}
 
 }  // namespace iopf
