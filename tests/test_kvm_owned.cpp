@@ -115,8 +115,8 @@ TEST(KvmOwned, RpcitFlushCostScalesWithTheChangedRange) {
   EXPECT_GT(many["latency_ns"]["mean"].get<double>(), 4 * one["latency_ns"]["mean"].get<double>());
 }
 
-// Lazy flushing with four vCPUs: per-CPU queues (256 entries, 10 ms) make ~100x the flush RPCITs
-// of the one shared queue (32768 entries, 1 s), each walking ~1/100 of the entries; the single
+// Lazy flushing with four vCPUs: per-CPU queues (256 entries, 10 ms) make ~50x the flush RPCITs
+// of the one shared queue (32768 entries, 1 s), each walking ~1/50 of the entries; the single
 // queue holds far more pages pinned and makes one vCPU pay a long walk.
 TEST(KvmOwned, OneQueueMakesFewerButLongerFlushesThanPerCpuQueues) {
   const json& r = kvm_report();
@@ -124,11 +124,11 @@ TEST(KvmOwned, OneQueueMakesFewerButLongerFlushesThanPerCpuQueues) {
   const json& one = domain(r, "lazy-single");
   const json& pcf = pc["rpcit"]["by_cause"]["flush"];
   const json& onef = one["rpcit"]["by_cause"]["flush"];
-  EXPECT_GT(u(pcf["count"]), 50 * u(onef["count"]));
+  EXPECT_GT(u(pcf["count"]), 30 * u(onef["count"]));
   EXPECT_GT(u(onef["count"]), 0u);
   EXPECT_GT(u(pcf["cpu_ns"]), u(onef["cpu_ns"]));
-  EXPECT_GT(u(pc["dma_api"]["flushes"]), 50 * u(one["dma_api"]["flushes"]));
-  EXPECT_GT(per_call(onef), 50 * per_call(pcf));
+  EXPECT_GT(u(pc["dma_api"]["flushes"]), 30 * u(one["dma_api"]["flushes"]));
+  EXPECT_GT(per_call(onef), 20 * per_call(pcf));
   EXPECT_GT(u(onef["latency_ns"]["max"]), 10 * u(pcf["latency_ns"]["max"]));
   EXPECT_GT(u(one["dma_api"]["max_pinned_pages"]), 10 * u(pc["dma_api"]["max_pinned_pages"]));
   EXPECT_EQ(u(pc["dma_api"]["flush_queue_flushes"]), u(pcf["count"]));

@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "models/common/sizes.hpp"
 #include "models/iommu/iommu.hpp"
 #include "models/pagetable/page_table.hpp"
 
@@ -82,7 +83,7 @@ class Checker {
   std::vector<uint64_t> on_zap(uint32_t dom, uint64_t lo, uint64_t hi, const PageTable* pt = nullptr,
                                const IommuDomain* view = nullptr) {
     std::vector<uint64_t> keys;
-    for (uint64_t va = lo; va < hi; va += 4096) {
+    for (uint64_t va = lo; va < hi; va += kBasePageBytes) {
       PageState& s = pages_[key(dom, va)];
       uint64_t old_pa = kNone;
       if (pt || view) {

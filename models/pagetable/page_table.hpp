@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "models/pagetable/table_memory.hpp"
+
 namespace iopf {
 
 constexpr int kMaxLevels = 5;
@@ -54,7 +56,7 @@ class PageTable {
   const FormatInfo& info() const { return info_; }
   int levels() const { return info_.levels; }
   uint64_t root_pa() const { return root_pa_; }
-  uint64_t pt_bytes() const { return tables_ * 4096; }
+  uint64_t pt_bytes() const { return tables_ * TableMemory::kTableBytes; }
   int64_t entry_addr_offset() const { return hook_.entry_addr_offset; }
 
   // Maps [va, va+len) to [pa, pa+len), replacing what was there; all 4 KiB aligned.

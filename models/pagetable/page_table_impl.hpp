@@ -158,7 +158,7 @@ class PageTableImpl final : public PageTable {
     if constexpr (L == 0) {
       uint64_t* e = &t[(va >> 12) & 511];
       for (uint64_t i = 0, n = len >> 12; i < n; ++i) {
-        removed += F::present(e[i]) ? 4096 : 0;
+        removed += F::present(e[i]) ? kSize : 0;
         e[i] = 0;
       }
       return removed;
