@@ -231,6 +231,13 @@ bool Path::on_fault(uint64_t due_ns, uint64_t t, uint64_t va, bool counted, Park
     ++parked_;
     return false;
   }
+  fail_unrecoverable(t, counted);
+  return true;
+}
+
+void Path::fail_unrecoverable(uint64_t t, bool counted) {
+  Device& d = *dev_;
+  last_done_ns_ = t;
   if (counted) ++dma_.failed;
   switch (d.spec().intolerant) {
     case IntolerantAction::kAbort:
@@ -246,7 +253,6 @@ bool Path::on_fault(uint64_t due_ns, uint64_t t, uint64_t va, bool counted, Park
       break;
   }
   release_slot(std::max(t, std::max(ready_ns_, d.ready_ns())));
-  return true;
 }
 
 bool Path::retry(ParkedDma* p, uint64_t now_ns) {
@@ -274,6 +280,12 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
     t += d.spec().atc_lookup_ns;
     TlbHit h;
     if (d.atc().lookup(d.asid(), va, &h) && (h.writable || !w.write)) {
+      Xlate x;
+      x.present = true, x.writable = h.writable, x.page_lg2 = h.page_lg2, x.pa = h.pa;
+      if (!d.domain().dma_reaches_memory(va, x, true)) {
+        fail_unrecoverable(t, counted);
+        return true;
+      }
       pa = h.pa;
     } else {
       ++d.ats_requests;
@@ -285,6 +297,10 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
       t = looked_up + mmu.timed_latency_ns(x, looked_up, counted) + tm.pcie_latency_ns;
       if (!x.present || (w.write && !x.writable)) return on_fault(due_ns, t, va, counted, parked);
       d.atc().insert(d.asid(), va, x.pa, x.page_lg2, x.writable);
+      if (!d.domain().dma_reaches_memory(va, x, false)) {
+        fail_unrecoverable(t, counted);
+        return true;
+      }
       pa = x.pa;
     }
   } else {
@@ -294,6 +310,10 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
     // No ATS, so no PRI: an unrecoverable DMA fault, handled as the device's intolerant_fault.
     if (!x.present || (w.write && !x.writable))
       return on_fault(due_ns, t + tm.pcie_latency_ns + untranslated_ns, va, counted, parked);
+    if (!d.domain().dma_reaches_memory(va, x, false)) {
+      fail_unrecoverable(t + tm.pcie_latency_ns + untranslated_ns, counted);
+      return true;
+    }
     pa = x.pa;
   }
   if (t > d.max_use_ns) d.max_use_ns = t;

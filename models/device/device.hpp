@@ -24,7 +24,8 @@
 // and empties the ATC. PRG responses: Success retries the DMA; Invalid (the page is outside
 // what the domain may map) fails it; Failure fails it and, as the PCIe PRI rules say, stops
 // the device's page requests until a reset re-enables them (faults meanwhile are handled as
-// the intolerant action says).
+// the intolerant action says). A translated DMA that memory refuses (the domain's
+// dma_reaches_memory: SEV-SNP's RMP check) fails the same way, without a page request.
 // Measurement window: only DMAs due in [window_start, window_end) are counted; no DMA starts
 // at or after window_end; DMAs already started complete (their data may land after it), and
 // DMAs still waiting for a page at the end are reported in flight.
@@ -167,6 +168,8 @@ class Path {
   // A DMA met an absent or read-only page at t: park it, or fail it as the device's
   // intolerant_fault says. Returns false when it is parked.
   bool on_fault(uint64_t due_ns, uint64_t t, uint64_t va, bool counted, ParkedDma* parked);
+  // A DMA that cannot wait for a page failed at t: the device's intolerant_fault decides.
+  void fail_unrecoverable(uint64_t t, bool counted);
 
   PathSpec spec_;
   Device* dev_;

@@ -94,6 +94,14 @@ class Domain {
     return false;
   }
 
+  // A DMA translated to x (from the device's ATC when from_atc, else by the IOMMU), before
+  // its data reaches memory: false when memory refuses it (SEV-SNP's RMP check, kind snp);
+  // the DMA then fails as the device's intolerant_fault says, with no page request.
+  virtual bool dma_reaches_memory(uint64_t va, const Xlate& x, bool from_atc) {
+    (void)va, (void)x, (void)from_atc;
+    return true;
+  }
+
   // ---- the guest's DMA API (models/domain/dma_api.hpp), as this kind does it ----
   // The device addresses a mapped buffer by its IOVA (a vIOMMU), or by its GPA (dma-direct).
   virtual bool dma_translates() const { return false; }

@@ -9,7 +9,8 @@ namespace iopf {
   KIND(kNestedKind)             \
   KIND(kShadowKind)             \
   KIND(kKvmOwnedKind)           \
-  KIND(kHypPrivateKind)
+  KIND(kHypPrivateKind)         \
+  KIND(kSnpKind)
 
 #define IOPF_DECLARE_KIND(info) extern const DomainKindInfo info;
 IOPF_DOMAIN_KINDS(IOPF_DECLARE_KIND)
