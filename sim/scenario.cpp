@@ -285,6 +285,12 @@ const ParamTable kWorkloadTable{
          "Linux drivers/iommu/dma-iommu.c IOVA_FQ_SIZE (IOVA_DEFAULT_FQ_SIZE)", "", 1, 1 << 20},
         {"dma_fq_timeout", ParamType::Ns, "\"10ms\"", "lazy: or this long after the first queued unmap",
          "Linux drivers/iommu/dma-iommu.c IOVA_FQ_TIMEOUT (IOVA_DEFAULT_FQ_TIMEOUT)", "", 1, 1e12},
+        {"dma_fq", ParamType::Enum, "\"per_cpu\"",
+         "lazy: a flush queue per vCPU (per path), or a single one the domain's vCPUs share (each vCPU's "
+         "unmaps go to it; whoever fills it or finds its timeout passed flushes it)",
+         "Linux's default (per-CPU); single: dma-iommu's IOMMU_DMA_OPTS_SINGLE_QUEUE (Linux 6.7, used by s390 "
+         "paged-memory guests, with IOVA_SINGLE_FQ_SIZE 32768 and IOVA_SINGLE_FQ_TIMEOUT 1000 ms)",
+         enum_choices(kDmaFqModeNames)},
     }};
 
 const ParamTable kInvalidationTable{
@@ -494,15 +500,16 @@ DmaApiSpec read_dma_api(const ObjReader& w) {
   d.flush = w.choice("dma_flush", kDmaFlushNames);
   d.fq_entries = u32(w.integer("dma_fq_entries"));
   d.fq_timeout_ns = w.ns("dma_fq_timeout");
+  d.fq_mode = w.choice("dma_fq", kDmaFqModeNames);
   if (d.mode == DmaApiMode::kNone) {
-    for (const char* k : {"dma_batch", "dma_flush", "dma_fq_entries", "dma_fq_timeout"})
+    for (const char* k : {"dma_batch", "dma_flush", "dma_fq_entries", "dma_fq_timeout", "dma_fq"})
       if (w.has(k)) w.fail(k, "expected dma_api per_io or batched with this key");
   } else if (!w.has("rate")) {
     w.fail("dma_api", "expected an open-loop path (with rate) for a guest driver's DMA API");
   }
   if (d.mode != DmaApiMode::kBatched && w.has("dma_batch")) w.fail("dma_batch", "expected dma_api batched with dma_batch");
   if (d.flush != DmaFlush::kLazy)
-    for (const char* k : {"dma_fq_entries", "dma_fq_timeout"})
+    for (const char* k : {"dma_fq_entries", "dma_fq_timeout", "dma_fq"})
       if (w.has(k)) w.fail(k, "expected dma_flush lazy with this key");
   return d;
 }

@@ -126,6 +126,11 @@ class Path {
   // Issues one DMA due at due_ns, now, to device address va; returns when it completed or failed.
   uint64_t issue_driven(uint64_t due_ns, uint64_t now_ns, uint64_t va);
   void count_overrun(uint64_t due_ns) { dma_.overruns += in_window(due_ns); }
+  // The driver could not map the buffer (the domain refused the map): the I/O is dropped.
+  void fail_unmapped(uint64_t due_ns) {
+    if (!in_window(due_ns)) return;
+    ++dma_.issued, ++dma_.failed, ++dma_.dropped;
+  }
   void count_backlog(uint64_t due_ns);
   // The mean time between arrivals (its rate's).
   uint64_t period_ns() const {

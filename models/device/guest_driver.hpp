@@ -12,7 +12,11 @@
 // when the vCPU gets to it. Unmaps flush `strict` (each waits for its own page or range
 // invalidation) or `lazy`: Linux's per-CPU flush queue (drivers/iommu/dma-iommu.c:
 // IOVA_FQ_SIZE 256 entries, IOVA_FQ_TIMEOUT 10 ms) defers them and flushes the whole domain
-// when it is full or 10 ms after its first entry; only then are their IOVAs free again.
+// when it is full or 10 ms after its first entry; only then are their IOVAs free again. With
+// dma_fq single the domain's drivers share one queue (dma-iommu's single-queue mode): whichever
+// vCPU fills it, or first wakes at its deadline, flushes every vCPU's entries.
+// A map the domain refuses (kind kvm_owned) fails the call: the driver drops the I/O that
+// needed it (counted issued and failed as dropped, as a NIC drops a packet it cannot map).
 // What a map and an unmap cost and do is the domain kind's (Domain::dma_map, ...): see
 // models/domain/dma_api.hpp. IOVAs: each driver of a domain allocates upward in a 64 GiB window
 // of its own from 4 GiB, freed ones reused last-in first-out (as the IOVA rcache's per-CPU
@@ -45,6 +49,9 @@ class GuestDriver {
               const std::string& name, uint32_t index);
   // The vCPU thread: until the window closed and every buffer is unmapped and flushed.
   void run();
+  ~GuestDriver() { fq_.owners[index_] = nullptr; }
+  GuestDriver(const GuestDriver&) = delete;
+  GuestDriver& operator=(const GuestDriver&) = delete;
 
  private:
   static constexpr uint64_t kIovaBase = 1ULL << 32;     // chosen: above a 32-bit DMA window
@@ -64,14 +71,8 @@ class GuestDriver {
     size_t batch;
     bool operator>(const Done& o) const { return done_ns > o.done_ns; }
   };
-  struct Queued {
-    uint64_t iova;
-    size_t pages;
-    std::vector<uint64_t> keys;
-  };
-
   void arrival();
-  void map_batch(size_t n);
+  bool map_batch(size_t n);  // false: refused
   void completed(size_t batch);
   void unmap(uint64_t iova, size_t pages);
   void flush_queue();
@@ -86,8 +87,9 @@ class GuestDriver {
   std::vector<Buffer> mapped_;  // mapped, not yet used (batched), last first
   std::vector<Batch> batches_;
   std::priority_queue<Done, std::vector<Done>, std::greater<>> in_flight_;
-  std::vector<Queued> queue_;   // lazy: unmapped, not yet flushed
-  uint64_t queue_deadline_ns_ = 0;
+  DmaFlushQueue own_fq_;
+  DmaFlushQueue& fq_;
+  uint32_t index_;           // lazy: unmapped, not yet flushed (own_fq_ or the domain's shared one)
   uint64_t next_iova_;
   std::map<size_t, std::vector<uint64_t>> free_;  // by pages
 };

@@ -32,12 +32,18 @@ inline constexpr EnumTable<DmaApiMode, 3> kDmaApiModeNames{
 enum class DmaFlush : uint8_t { kStrict, kLazy };
 inline constexpr EnumTable<DmaFlush, 2> kDmaFlushNames{{{DmaFlush::kStrict, "strict"}, {DmaFlush::kLazy, "lazy"}}};
 
+// Lazy flush queues: one per vCPU (Linux's default), or one the domain's vCPUs share (Linux's
+// single-queue mode, IOMMU_DMA_OPTS_SINGLE_QUEUE, which s390 paged guests use).
+enum class DmaFqMode : uint8_t { kPerCpu, kSingle };
+inline constexpr EnumTable<DmaFqMode, 2> kDmaFqModeNames{{{DmaFqMode::kPerCpu, "per_cpu"}, {DmaFqMode::kSingle, "single"}}};
+
 struct DmaApiSpec {
   DmaApiMode mode = DmaApiMode::kNone;  // none: the device addresses guest memory directly (no driver modelled)
   uint32_t batch = 32;                  // batched: buffers mapped per call, and unmapped per call
   DmaFlush flush = DmaFlush::kStrict;
   uint32_t fq_entries = 256;            // lazy: a flush when the vCPU's queue holds this many unmaps
   uint64_t fq_timeout_ns = 10'000'000;  // or this long after the first queued one
+  DmaFqMode fq_mode = DmaFqMode::kPerCpu;
 };
 
 struct WorkloadSpec {

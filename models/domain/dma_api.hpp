@@ -49,6 +49,21 @@ struct DmaApiStats {
   uint64_t max_pinned_pages = 0;
 };
 
+// A lazy flush queue: unmapped ranges whose flush is deferred (a vCPU's own, or the one its
+// domain's drivers share: workload dma_fq). owner: the driver (its index in owners) whose IOVA
+// window holds iova; a driver that ended is null there (its IOVAs are not used again).
+struct DmaFlushQueue {
+  struct Entry {
+    uint32_t owner;
+    uint64_t iova;
+    size_t pages;
+    std::vector<uint64_t> keys;
+  };
+  std::vector<Entry> entries;
+  std::vector<void*> owners;
+  uint64_t deadline_ns = 0;  // flushed then, when not before (set by the first entry)
+};
+
 // What a kind's hook may use while a vCPU is in the DMA API.
 class DmaApiEnv {
  public:

@@ -307,7 +307,10 @@ bool Domain::random_resident(Rng& rng, uint64_t* gpa) const {
 // 50 ns per call: chosen (dma_direct_map_page is a few dozen instructions).
 constexpr uint64_t kDirectCallNs = 50;
 
-void Domain::dma_map(DmaApiEnv& env, uint64_t, const std::vector<uint64_t>&) { env.cpu(kDirectCallNs); }
+bool Domain::dma_map(DmaApiEnv& env, uint64_t, const std::vector<uint64_t>&) {
+  env.cpu(kDirectCallNs);
+  return true;
+}
 
 std::vector<uint64_t> Domain::dma_unmap(DmaApiEnv& env, uint64_t, size_t, bool) {
   env.cpu(kDirectCallNs);

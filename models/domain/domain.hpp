@@ -106,7 +106,8 @@ class Domain {
   // The device addresses a mapped buffer by its IOVA (a vIOMMU), or by its GPA (dma-direct).
   virtual bool dma_translates() const { return false; }
   // Maps the guest pages gpas at iova, iova + 4 KiB, ...: costs the calling vCPU what it costs.
-  virtual void dma_map(DmaApiEnv& env, uint64_t iova, const std::vector<uint64_t>& gpas);
+  // False: the map was refused (the call fails, nothing stays mapped; kind kvm_owned).
+  virtual bool dma_map(DmaApiEnv& env, uint64_t iova, const std::vector<uint64_t>& gpas);
   // Takes away the mappings of n pages at iova; strict: its flush follows at once. Returns the
   // checker's keys that the flush completes.
   virtual std::vector<uint64_t> dma_unmap(DmaApiEnv& env, uint64_t iova, size_t n, bool strict);
@@ -119,10 +120,13 @@ class Domain {
   // Its statistics exist only where a device's path uses the DMA API (enabled before the run).
   void enable_dma_api() {
     if (!dma_stats_) dma_stats_ = std::make_unique<DmaApiStats>();
+    if (!shared_fq_) shared_fq_ = std::make_unique<DmaFlushQueue>();
   }
   bool dma_api_used() const { return dma_stats_ != nullptr; }
   DmaApiStats& dma_stats() { return *dma_stats_; }
   const DmaApiStats* dma_stats_if_used() const { return dma_stats_.get(); }
+  // The one lazy flush queue its drivers share when they ask for it (workload dma_fq single).
+  DmaFlushQueue& shared_flush_queue() { return *shared_fq_; }
 
 
   // Host CPU time of a minor fault, and the extra of a major one (besides the swap-in): each
@@ -228,6 +232,7 @@ class Domain {
   uint64_t faults_resolved_ = 0;
   uint64_t major_faults_ = 0;
   std::unique_ptr<DmaApiStats> dma_stats_;
+  std::unique_ptr<DmaFlushQueue> shared_fq_;
   Rng cost_rng_{0, 0};  // seed_costs sets it
 };
 

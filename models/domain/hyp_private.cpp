@@ -105,7 +105,7 @@ class HypPrivateDomain final : public Domain {
   bool answers_page_requests() const override { return false; }
   bool dma_translates() const override { return true; }
 
-  void dma_map(DmaApiEnv& env, uint64_t iova, const std::vector<uint64_t>& gpas) override {
+  bool dma_map(DmaApiEnv& env, uint64_t iova, const std::vector<uint64_t>& gpas) override {
     const uint64_t n = gpas.size();
     env.cpu(p_.host_map_ns * n);
     const uint64_t t0 = enter(env);
@@ -113,6 +113,7 @@ class HypPrivateDomain final : public Domain {
     env.cpu(p_.call_ns + n * p_.map_page_ns);
     for (size_t i = 0; i < n; ++i) hyp_->map(iova + i * kBasePageBytes, frame_of(gpas[i]), kBasePageBytes, 12, true);
     latency_[kMapPages].record(env.svc().now_ns() - t0);
+    return true;
   }
 
   std::vector<uint64_t> dma_unmap(DmaApiEnv& env, uint64_t iova, size_t n, bool) override {

@@ -8,6 +8,7 @@ namespace iopf {
   KIND(kSharedTdpKind)          \
   KIND(kNestedKind)             \
   KIND(kShadowKind)             \
+  KIND(kKvmOwnedKind)           \
   KIND(kHypPrivateKind)         \
   KIND(kSnpKind)
 

@@ -72,9 +72,10 @@ class NestedDomain final : public Domain {
   bool answers_page_requests() const override { return false; }
   bool dma_translates() const override { return true; }
 
-  void dma_map(DmaApiEnv& env, uint64_t iova, const std::vector<uint64_t>& gpas) override {
+  bool dma_map(DmaApiEnv& env, uint64_t iova, const std::vector<uint64_t>& gpas) override {
     env.cpu(p_.guest.map_ns * gpas.size());  // the guest writes its own table: no trap
     for (size_t i = 0; i < gpas.size(); ++i) s1_->map(iova + i * kBasePageBytes, gpas[i], kBasePageBytes, 12, true);
+    return true;
   }
 
   std::vector<uint64_t> dma_unmap(DmaApiEnv& env, uint64_t iova, size_t n, bool) override {

@@ -78,7 +78,7 @@ class ShadowDomain final : public Domain {
   bool answers_page_requests() const override { return false; }
   bool dma_translates() const override { return true; }
 
-  void dma_map(DmaApiEnv& env, uint64_t iova, const std::vector<uint64_t>& gpas) override {
+  bool dma_map(DmaApiEnv& env, uint64_t iova, const std::vector<uint64_t>& gpas) override {
     const uint64_t n = gpas.size();
     env.cpu(p_.guest.map_ns * n);
     for (size_t i = 0; i < n; ++i) guest_->map(iova + i * kBasePageBytes, gpas[i], kBasePageBytes, 12, true);
@@ -89,6 +89,7 @@ class ShadowDomain final : public Domain {
     DmaApiStats& s = env.stats();
     s.pinned_pages += n;
     s.max_pinned_pages = std::max(s.max_pinned_pages, s.pinned_pages);
+    return true;
   }
 
   std::vector<uint64_t> dma_unmap(DmaApiEnv& env, uint64_t iova, size_t n, bool) override {

@@ -142,13 +142,14 @@ class SnpDomain final : public Domain {
     return false;
   }
 
-  void dma_map(DmaApiEnv& env, uint64_t iova, const std::vector<uint64_t>& gpas) override {
+  bool dma_map(DmaApiEnv& env, uint64_t iova, const std::vector<uint64_t>& gpas) override {
     Domain::dma_map(env, iova, gpas);  // the dma-direct call
     std::vector<uint64_t> pages;       // no mapped buffer was on them: they change to shared
     for (uint64_t g : gpas)
       if (shared_[g >> kBasePageLg2]++ == 0) pages.push_back(g & ~kBasePageMask);
     mapped_[iova] = gpas;
     if (!pages.empty()) convert(env, std::move(pages), true);
+    return true;
   }
 
   std::vector<uint64_t> dma_unmap(DmaApiEnv& env, uint64_t iova, size_t n, bool strict) override {
