@@ -261,22 +261,18 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
   const WorkloadSpec& w = spec_.workload;
   uint64_t t = issue_ns;
   uint64_t untranslated_ns = 0;  // IOMMU time spent inline on an untranslated request
-  uint64_t pa;
+  Xlate x;
+  bool from_atc = false;
 
   if (d.spec().ats) {
     t += d.spec().atc_lookup_ns;
     TlbHit h;
     if (d.atc().lookup(d.asid(), va, &h) && (h.writable || !w.write)) {
-      Xlate x;
       x.present = true, x.writable = h.writable, x.page_lg2 = h.page_lg2, x.pa = h.pa;
-      if (!d.domain().dma_reaches_memory(va, x, true)) {
-        fail_unrecoverable(t, counted);
-        return true;
-      }
-      pa = h.pa;
+      from_atc = true;
     } else {
       ++d.ats_requests;
-      const Xlate x = mmu.translate(dom, d.spec().pasid, va);
+      x = mmu.translate(dom, d.spec().pasid, va);
       if (tm.walk_sets_accessed && x.present && !x.iotlb_hit) d.domain().touch(va);  // the walk sets it
       // The request crosses PCIe, queues at the IOMMU's front end, is looked up (and walked,
       // waiting for a walker slot), and the completion crosses back.
@@ -284,25 +280,21 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
       t = looked_up + mmu.timed_latency_ns(x, looked_up, counted) + tm.pcie_latency_ns;
       if (!x.present || (w.write && !x.writable)) return on_fault(due_ns, t, va, counted, parked);
       d.atc().insert(d.asid(), va, x.pa, x.page_lg2, x.writable);
-      if (!d.domain().dma_reaches_memory(va, x, false)) {
-        fail_unrecoverable(t, counted);
-        return true;
-      }
-      pa = x.pa;
     }
   } else {
-    const Xlate x = mmu.translate(dom, d.spec().pasid, va);
+    x = mmu.translate(dom, d.spec().pasid, va);
     if (tm.walk_sets_accessed && x.present && !x.iotlb_hit) d.domain().touch(va);
     untranslated_ns = mmu.timed_latency_ns(x, t + tm.pcie_latency_ns, counted);
     // No ATS, so no PRI: an unrecoverable DMA fault, handled as the device's intolerant_fault.
     if (!x.present || (w.write && !x.writable))
       return on_fault(due_ns, t + tm.pcie_latency_ns + untranslated_ns, va, counted, parked);
-    if (!d.domain().dma_reaches_memory(va, x, false)) {
-      fail_unrecoverable(t + tm.pcie_latency_ns + untranslated_ns, counted);
-      return true;
-    }
-    pa = x.pa;
   }
+  // Translated; memory may still refuse it (SEV-SNP's RMP check): it fails where it was translated.
+  if (!d.domain().dma_reaches_memory(va, x, from_atc)) {
+    fail_unrecoverable(d.spec().ats ? t : t + tm.pcie_latency_ns + untranslated_ns, counted);
+    return true;
+  }
+  const uint64_t pa = x.pa;
   if (t > d.max_use_ns) d.max_use_ns = t;
   if (d.checker) d.checker->on_use(dom, va, pa, t, w.write);
 
