@@ -27,7 +27,6 @@ void GuestDriver::run() {
     if (t_arrival == kNever && t_done == kNever) break;
     const uint64_t t_queue = fq_.entries.empty() ? kNever : fq_.deadline_ns;
     const uint64_t t = std::min({t_arrival, t_done, t_queue});
-    if (t == kNever) break;
     svc_.sleep_until(t);
     if (t_done == t) {  // completions first: they free IOVAs
       const size_t b = in_flight_.top().batch;
@@ -120,7 +119,7 @@ void GuestDriver::flush_queue() {
   dom_.dma_flush(env_, InvKind::kDomain, 0, ~0ULL, false, keys);
   for (const DmaFlushQueue::Entry& e : q) {
     dom_.dma_release(env_, e.pages);
-    if (void* owner = fq_.owners[e.owner]) static_cast<GuestDriver*>(owner)->free_iova(e.iova, e.pages);
+    if (GuestDriver* owner = fq_.owners[e.owner]) owner->free_iova(e.iova, e.pages);
   }
 }
 

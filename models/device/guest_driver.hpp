@@ -88,8 +88,8 @@ class GuestDriver {
   std::vector<Batch> batches_;
   std::priority_queue<Done, std::vector<Done>, std::greater<>> in_flight_;
   DmaFlushQueue own_fq_;
-  DmaFlushQueue& fq_;
-  uint32_t index_;           // lazy: unmapped, not yet flushed (own_fq_ or the domain's shared one)
+  DmaFlushQueue& fq_;  // lazy: unmapped, not yet flushed (own_fq_ or the domain's shared one)
+  uint32_t index_;     // this driver's slot in fq_.owners
   uint64_t next_iova_;
   std::map<size_t, std::vector<uint64_t>> free_;  // by pages
 };

@@ -23,6 +23,8 @@
 
 namespace iopf {
 
+class GuestDriver;  // models/device/guest_driver.hpp: a flush queue's entries belong to one
+
 class Checker;
 class HostServices;
 struct IommuDomain;
@@ -60,7 +62,7 @@ struct DmaFlushQueue {
     std::vector<uint64_t> keys;
   };
   std::vector<Entry> entries;
-  std::vector<void*> owners;
+  std::vector<GuestDriver*> owners;
   uint64_t deadline_ns = 0;  // flushed then, when not before (set by the first entry)
 };
 
