@@ -29,6 +29,23 @@ TEST(Calendar, OfferedBeyondCapacityWaits) {
   EXPECT_DOUBLE_EQ(c.max_fill(), 1.0);
 }
 
+// The calendar's divide without a divide instruction, against `/`: divisors from 1 to 2^63,
+// numerators at and around multiples and at the top of the range.
+TEST(Calendar, DividerEqualsIntegerDivision) {
+  const uint64_t divisors[] = {1, 2, 3, 7, 10, 600, 1000, 4096, 999'999, 1'000'000'007, 1ULL << 32, (1ULL << 32) + 1,
+                               ~0ULL / 3, 1ULL << 63, ~0ULL};
+  for (const uint64_t d : divisors) {
+    const Divider div(d);
+    for (const uint64_t k : {0ULL, 1ULL, 2ULL, 12345ULL, ~0ULL / d}) {
+      for (const int64_t off : {-2, -1, 0, 1, 2}) {
+        const uint64_t n = k * d + static_cast<uint64_t>(off);  // wraps at the ends: still a numerator
+        ASSERT_EQ(div(n), n / d) << n << " / " << d;
+      }
+    }
+    ASSERT_EQ(div(~0ULL), ~0ULL / d) << d;
+  }
+}
+
 TEST(Walkers, SlotsBoundConcurrentWalks) {
   Walkers one, many;
   one.configure(1, 100'000);
