@@ -109,21 +109,14 @@ class DeviceActor {
   }
 
  private:
-  // Inline: the earliest DMA first, until `limit` or a page request is due to go out.
+  // Inline: the earliest DMA first, until `limit` or a page request is due to go out (the
+  // next send time changes only when a DMA parks).
   uint64_t issue_window(uint64_t limit) {
     for (;;) {
-      Path* first = nullptr;
-      uint64_t next_issue = Path::kNever;
-      for (Path& p : dev_->paths()) {
-        const uint64_t t = p.next_issue_ns();
-        if (t < next_issue) {
-          next_issue = t;
-          first = &p;
-        }
-      }
-      if (!first || next_issue >= limit || next_send_ns() <= next_issue) return next_issue;
       ParkedDma parked;
-      if (!first->issue_one(&parked)) park(parked, false);
+      uint64_t next_issue = Path::kNever;
+      if (!dev_->issue_until(limit, next_send_ns(), &parked, &next_issue)) return next_issue;
+      park(parked, false);
     }
   }
 

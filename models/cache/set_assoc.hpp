@@ -72,8 +72,9 @@ class SetAssoc {
     // Without a branch per way: which way hits is random, a branch on it mispredicts. At most
     // one way holds (tag, asid) (insert refreshes an existing one), so any match is the match.
     uint32_t hit = ways_;
+    // (One compare of the two xors' or: GCC turns `tag == && asid ==` into a branch on the tag.)
     for (uint32_t w = 0; w < ways_; ++w) {
-      const bool match = (set[w].tag == tag) & (set[w].asid == asid);
+      const bool match = ((set[w].tag ^ tag) | (set[w].asid ^ asid)) == 0;
       hit = match ? w : hit;
     }
     if (hit == ways_) return nullptr;

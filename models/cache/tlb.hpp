@@ -36,7 +36,8 @@ class Tlb {
     for (int c = 0; c < 3; ++c) arr_[c].configure(g.entries[c], g.ways[c], g.policy);
   }
 
-  bool lookup(uint64_t asid, uint64_t va, TlbHit* hit) {
+  // Forced inline: the device's DMA hot path asks once per DMA (the compiler would not).
+  [[gnu::always_inline]] bool lookup(uint64_t asid, uint64_t va, TlbHit* hit) {
     // Try the size class that hit last time first: streams of one page size hit in one probe.
     const int first = last_class_;
     if (probe(first, asid, va, hit)) { ++hits_; return true; }
@@ -75,7 +76,7 @@ class Tlb {
   const SetAssoc<uint64_t>& array(int c) const { return arr_[c]; }
 
  private:
-  bool probe(int c, uint64_t asid, uint64_t va, TlbHit* hit) {
+  [[gnu::always_inline]] bool probe(int c, uint64_t asid, uint64_t va, TlbHit* hit) {
     if (arr_[c].valid() == 0) return false;
     const unsigned lg2 = kLg2[c];
     const uint64_t* v = arr_[c].lookup(va >> lg2, asid);

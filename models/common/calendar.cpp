@@ -26,13 +26,30 @@ double BinCalendar::max_fill() const {
   return std::max(fraction(max_used_), capacity_ ? static_cast<double>(most) / static_cast<double>(capacity_) : 0.0);
 }
 
-// The ring ends before bin b: extend it (growing it when full).
-void BinCalendar::extend(uint64_t b) {
-  while (end_ <= b) {
-    if (end_ - base_ == bins_.size()) grow();
-    bins_[end_ & mask_] = 0;
-    ++end_;
+BinCalendar::Booking BinCalendar::spill(uint64_t b, uint64_t t, uint64_t units, uint64_t min_duration_ns) {
+  uint64_t start = t;
+  bool started = false;
+  uint64_t remaining = units;
+  uint64_t fill = 0;
+  for (;; ++b) {
+    uint64_t& used = bin(b);
+    if (used >= capacity_) continue;
+    if (!started) {
+      started = true;
+      if (b * bin_ns_ > start) start = b * bin_ns_;
+    }
+    const uint64_t take = std::min(remaining, capacity_ - used);
+    used += take;
+    remaining -= take;
+    if (remaining == 0) {
+      fill = used;
+      break;
+    }
   }
+  const uint64_t placed = b * bin_ns_ + per_capacity_(fill * bin_ns_ + capacity_ - 1);
+  // Fluid: its work is placed by `placed`; alone it would take min_duration from its arrival.
+  const uint64_t finish = std::max(placed, t + min_duration_ns);
+  return {start, finish};
 }
 
 // Work spilled further ahead than the ring holds: twice the room, same bins.
@@ -42,14 +59,6 @@ void BinCalendar::grow() {
   for (uint64_t b = base_; b < end_; ++b) bigger[b & mask] = bins_[b & mask_];
   bins_.swap(bigger);
   mask_ = mask;
-}
-
-void BinCalendar::forget_old() {
-  while (base_ < end_ && base_ + keep_bins_ < latest_) {
-    note(bins_[base_ & mask_]);
-    ++base_;
-  }
-  if (base_ == end_ && base_ + keep_bins_ < latest_) base_ = end_ = latest_ - keep_bins_;
 }
 
 // The highest fill noted, max_fill_ included: used / capacity is monotonic in used, so the

@@ -60,8 +60,9 @@ class BinCalendar {
   void configure(double units_per_ns, uint64_t bin_ns, uint64_t keep_ns);
   bool configured() const { return capacity_ != 0; }
   // Places `units` of work arriving at t; min_duration_ns is its service time alone.
-  // Inline: one or two per DMA (root_complex.cpp, walkers.cpp include this header).
-  Booking book(uint64_t t, uint64_t units, uint64_t min_duration_ns) {
+  // Inline (forced: the compiler would not) with the slow part out of line: one or two per DMA
+  // (root_complex.cpp, walkers.cpp include this header).
+  __attribute__((always_inline)) Booking book(uint64_t t, uint64_t units, uint64_t min_duration_ns) {
     uint64_t b = per_bin_(t);
     if (b > latest_) {  // forget_old can only drop bins when the latest request moved on
       latest_ = b;
@@ -74,28 +75,12 @@ class BinCalendar {
     }
     uint64_t start = t;
     if (units == 0) return {start, start + min_duration_ns};
-    bool started = false;
-    uint64_t remaining = units;
-    uint64_t fill = 0;
-    for (;; ++b) {
-      uint64_t& used = bin(b);
-      if (used >= capacity_) continue;
-      if (!started) {
-        started = true;
-        if (b * bin_ns_ > start) start = b * bin_ns_;
-      }
-      const uint64_t take = std::min(remaining, capacity_ - used);
-      used += take;
-      remaining -= take;
-      if (remaining == 0) {
-        fill = used;
-        break;
-      }
+    uint64_t& first = bin(b);
+    if (units <= capacity_ - first) {  // the common case: it fits in the bin of t (which is not full)
+      first += units;
+      return {start, std::max(b * bin_ns_ + per_capacity_(first * bin_ns_ + capacity_ - 1), t + min_duration_ns)};
     }
-    const uint64_t placed = b * bin_ns_ + per_capacity_(fill * bin_ns_ + capacity_ - 1);
-    // Fluid: its work is placed by `placed`; alone it would take min_duration from its arrival.
-    const uint64_t finish = std::max(placed, t + min_duration_ns);
-    return {start, finish};
+    return spill(b, t, units, min_duration_ns);
   }
   // Highest occupancy of any bin, as a fraction of its capacity (1 = full).
   double max_fill() const;
@@ -106,8 +91,24 @@ class BinCalendar {
     if (end_ <= b) extend(b);
     return bins_[b & mask_];
   }
-  void extend(uint64_t b);
-  void forget_old();
+  // The ring ends before bin b: extend it (growing it when full). Inline: every new bin.
+  void extend(uint64_t b) {
+    while (end_ <= b) {
+      if (end_ - base_ == bins_.size()) grow();
+      bins_[end_ & mask_] = 0;
+      ++end_;
+    }
+  }
+  // book() when the request does not fit in the bin of t: from bin b on, spilling.
+  Booking spill(uint64_t b, uint64_t t, uint64_t units, uint64_t min_duration_ns);
+  // Inline: every new latest bin.
+  void forget_old() {
+    while (base_ < end_ && base_ + keep_bins_ < latest_) {
+      note(bins_[base_ & mask_]);
+      ++base_;
+    }
+    if (base_ == end_ && base_ + keep_bins_ < latest_) base_ = end_ = latest_ - keep_bins_;
+  }
   double fraction(uint64_t used) const;
   void note(uint64_t used) { max_used_ = used > max_used_ ? used : max_used_; }
   void grow();

@@ -155,13 +155,9 @@ uint64_t Arrivals::next_mmpp_ps() {
   }
 }
 
-uint64_t Arrivals::next_ns() {
+uint64_t Arrivals::next_drawn_ns() {
   switch (spec_.kind) {
-    case ArrivalKind::kPeriodic: {
-      const uint64_t due = start_ns_ + t_ps_ / 1000;
-      t_ps_ += period_ps_;
-      return due;
-    }
+    case ArrivalKind::kPeriodic: return next_ns();
     case ArrivalKind::kPoisson: t_ps_ += exp_ps(1e12 / spec_.rate_per_s); break;
     case ArrivalKind::kOnOff: next_on_off_ps(); break;
     case ArrivalKind::kMmpp: next_mmpp_ps(); break;

@@ -77,9 +77,16 @@ class Arrivals {
   // Throws std::invalid_argument on a spec the reader would reject.
   Arrivals(const ArrivalSpec& spec, uint64_t start_ns, Rng rng);
 
-  uint64_t next_ns();  // the next arrival time
+  // The next arrival time (periodic inline: a path asks once per DMA).
+  uint64_t next_ns() {
+    if (spec_.kind != ArrivalKind::kPeriodic) return next_drawn_ns();
+    const uint64_t due = start_ns_ + t_ps_ / 1000;
+    t_ps_ += period_ps_;
+    return due;
+  }
 
  private:
+  uint64_t next_drawn_ns();         // next_ns of the kinds that draw their gaps
   uint64_t exp_ps(double mean_ps);  // exponential draw, rounded to the nearest ps
   uint64_t inter_ps();              // a gap of the current within-burst / per-state process
   uint64_t next_on_off_ps();

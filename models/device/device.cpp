@@ -5,6 +5,7 @@
 
 #include "models/common/sizes.hpp"
 #include "models/common/streams.hpp"
+#include "models/device/root_complex_inl.hpp"
 
 namespace iopf {
 
@@ -21,11 +22,11 @@ Device::Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const Devic
   for (const PathSpec& p : spec_.paths) paths_.emplace_back(p, this, seed, streams::path(spec_.name, p.name), streams::arrivals(spec_.name, p.name));
 }
 
-uint64_t Device::transfer_wire(bool to_device, uint64_t t, uint64_t wire, bool counted) {
+inline uint64_t Device::transfer_wire(bool to_device, uint64_t t, uint64_t wire, bool counted) {
   const uint64_t link_ns = (wire * ps_per_byte_x1000_ + 999'999) / 1'000'000;
   uint64_t done;
   if (rc_) {  // the link and the root complex, as calendars
-    done = rc_->transfer(rc_port_, to_device, t, wire);
+    done = rc_->transfer_inline(rc_port_, to_device, t, wire);
   } else {  // a device alone (unit tests): its link, a next-free time per direction
     uint64_t& free_at = to_device ? down_free_ns_ : up_free_ns_;
     done = std::max(t, free_at) + link_ns;
@@ -33,6 +34,10 @@ uint64_t Device::transfer_wire(bool to_device, uint64_t t, uint64_t wire, bool c
   }
   if (counted) bandwidth_wait_ns.record(done > t + link_ns ? done - (t + link_ns) : 0);
   return done;
+}
+
+uint64_t Device::transfer(bool to_device, uint64_t t, uint32_t bytes, bool counted) {
+  return transfer_wire(to_device, t, tlp_wire_bytes(bytes, spec_.max_payload_bytes), counted);
 }
 
 void Device::set_window(uint64_t origin_ns, uint64_t start_ns, uint64_t end_ns) {
@@ -85,7 +90,7 @@ Path::Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream, ui
   hold_link_ns_ = static_cast<uint64_t>(static_cast<double>(wire_bytes_) * dev->timing().ps_per_byte / 1000.0);
 }
 
-uint64_t Path::next_address() {
+inline uint64_t Path::next_address() {
   const WorkloadSpec& w = spec_.workload;
   if (!w.replay.empty()) return w.replay[replay_next_ - 1].iova & ~static_cast<uint64_t>(w.access_bytes - 1);
   if (w.pattern == Pattern::kRandom) return w.region_base + rng_.below(addresses_) * w.access_bytes;
@@ -96,7 +101,7 @@ uint64_t Path::next_address() {
   return va;
 }
 
-bool Path::take_slot(uint64_t* due) {
+inline bool Path::take_slot(uint64_t* due) {
   *due = next_due_ns();
   if (!open_loop_ && spec_.workload.replay.empty()) {
     slots_.pop();
@@ -123,7 +128,7 @@ void Path::release_slot(uint64_t t_ns) {
   if (!open_loop_) slots_.push(t_ns);
 }
 
-void Path::complete(uint64_t due_ns, uint64_t done_ns, bool counted) {
+inline void Path::complete(uint64_t due_ns, uint64_t done_ns, bool counted) {
   last_completion_ns_ = std::max(last_completion_ns_, done_ns);
   last_done_ns_ = done_ns;
   release_slot(done_ns);
@@ -139,7 +144,7 @@ void Path::complete(uint64_t due_ns, uint64_t done_ns, bool counted) {
   if (interval_latency_ns_) interval_latency_ns_->record(done_ns - due_ns);
 }
 
-bool Path::issue_one(ParkedDma* parked) {
+inline bool Path::issue_one(ParkedDma* parked) {
   uint64_t due;
   if (!take_slot(&due)) return true;  // an overrun: nothing to issue
   const uint64_t issue = std::max({due, ready_ns_, dev_->ready_ns()});
@@ -147,6 +152,40 @@ bool Path::issue_one(ParkedDma* parked) {
   ++simulated_;
   if (counted) ++dma_.issued;
   return do_dma(due, issue, next_address(), counted, parked);
+}
+
+bool Device::issue_until(uint64_t limit_ns, uint64_t send_ns, ParkedDma* parked, uint64_t* next_issue_ns) {
+  // Each path's next issue time is kept: a DMA changes only its own path's, or every path's
+  // when it moved the device's ready time (a reset).
+  const size_t n = paths_.size();
+  next_issue_ns_.resize(n);
+  for (size_t i = 0; i < n; ++i) next_issue_ns_[i] = paths_[i].next_issue_ns();
+  for (;;) {
+    size_t first = 0;
+    uint64_t next = n ? next_issue_ns_[0] : Path::kNever;
+    for (size_t i = 1; i < n; ++i) {
+      if (next_issue_ns_[i] < next) {
+        next = next_issue_ns_[i];
+        first = i;
+        // A branch, not a conditional move: which path is next is predictable, and a cmov
+        // would make the next DMA wait for this one's times instead of starting at once.
+        asm volatile("");
+      }
+    }
+    if (next == Path::kNever || next >= limit_ns || send_ns <= next) {
+      *next_issue_ns = next;
+      return false;
+    }
+    const uint64_t device_ready = ready_ns_;
+    Path& p = paths_[first];
+    const bool issued = p.issue_one(parked);
+    if (ready_ns_ == device_ready) {
+      next_issue_ns_[first] = p.next_issue_ns();
+    } else {
+      for (size_t i = 0; i < n; ++i) next_issue_ns_[i] = paths_[i].next_issue_ns();
+    }
+    if (!issued) return true;
+  }
 }
 
 void Path::fail_parked(const ParkedDma& p, uint64_t now_ns, bool invalid) {
@@ -162,6 +201,8 @@ void Path::abandon_parked(const ParkedDma& p) {
   --parked_;
   if (p.counted) ++dma_.in_flight_at_end;
 }
+
+uint64_t Path::next_buffer_address() { return next_address(); }
 
 uint64_t Path::peek_arrival_ns() const {
   const uint64_t due = next_due_ns();

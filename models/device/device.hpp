@@ -102,8 +102,9 @@ class Path {
   // reset; kNever when an ordered path waits for a page, or nothing more is due in the run.
   inline uint64_t next_issue_ns() const;  // (inline: the device actor asks every path per DMA)
   // Issues the next DMA inline. False when it faulted on a page the device must request; the
-  // DMA is then in *parked (and an ordered path waits for it).
-  bool issue_one(ParkedDma* parked);
+  // DMA is then in *parked (and an ordered path waits for it). Defined in device.cpp and
+  // forced inline into Device::issue_until, its only caller.
+  [[gnu::always_inline]] inline bool issue_one(ParkedDma* parked);
   // Its page arrived at now_ns: retries the parked DMA. False when it faulted again (the page
   // went away meanwhile); *parked then holds the new fault.
   bool retry(ParkedDma* parked, uint64_t now_ns);
@@ -122,7 +123,7 @@ class Path {
   uint64_t peek_arrival_ns() const;
   // Takes the next arrival (counted as offered when due in the window).
   uint64_t take_arrival();
-  uint64_t next_buffer_address() { return next_address(); }  // the guest address of its data
+  uint64_t next_buffer_address();  // the guest address of its data
   // Issues one DMA due at due_ns, now, to device address va; returns when it completed or failed.
   uint64_t issue_driven(uint64_t due_ns, uint64_t now_ns, uint64_t va);
   void count_overrun(uint64_t due_ns) { dma_.overruns += in_window(due_ns); }
@@ -157,13 +158,14 @@ class Path {
 
  private:
   inline uint64_t next_due_ns() const;
-  uint64_t next_address();
+  // The DMA hot path's steps, forced inline into it (defined in device.cpp, used only there).
+  [[gnu::always_inline]] inline uint64_t next_address();
   bool in_window(uint64_t due_ns) const { return due_ns >= window_lo_ns_ && due_ns < window_hi_ns_; }
   // Takes the next DMA's due time; false when it is an overrun (the queue was full).
-  bool take_slot(uint64_t* due);
+  [[gnu::always_inline]] inline bool take_slot(uint64_t* due);
   // One DMA due at due_ns, issued at issue_ns; returns false when it faulted and must wait.
   bool do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted, ParkedDma* parked);
-  void complete(uint64_t due_ns, uint64_t done_ns, bool counted);
+  [[gnu::always_inline]] inline void complete(uint64_t due_ns, uint64_t done_ns, bool counted);
   void release_slot(uint64_t t_ns);
   // A DMA met an absent or read-only page at t: park it, or fail it as the device's
   // intolerant_fault says. Returns false when it is parked.
@@ -226,14 +228,18 @@ class Device {
   const DeviceTiming& timing() const { return timing_; }
   uint64_t asid() const { return make_asid(domain_->iommu_view().id, spec_.pasid); }
   void set_window(uint64_t origin_ns, uint64_t start_ns, uint64_t end_ns);
+  // Issues its paths' DMAs inline, the earliest first (the first path on a tie), while the
+  // earliest is before limit_ns and before send_ns (a page request due to go out). True when
+  // one faulted on a page the device must request (it is in *parked); false when it stopped,
+  // with *next_issue_ns the earliest next issue time (Path::kNever: none).
+  bool issue_until(uint64_t limit_ns, uint64_t send_ns, ParkedDma* parked, uint64_t* next_issue_ns);
 
   // Link and root-complex occupancy, per direction: returns when a transfer of `bytes`
   // (payload) ready at t has crossed both. counted: the DMA is due in the window.
-  uint64_t transfer(bool to_device, uint64_t t, uint32_t bytes, bool counted) {
-    return transfer_wire(to_device, t, tlp_wire_bytes(bytes, spec_.max_payload_bytes), counted);
-  }
+  uint64_t transfer(bool to_device, uint64_t t, uint32_t bytes, bool counted);
   // The same for a transfer already counted in wire bytes (a path's DMAs: Path::wire_bytes_).
-  uint64_t transfer_wire(bool to_device, uint64_t t, uint64_t wire, bool counted);
+  // Inline into the DMA hot path: defined in device.cpp, so only device.cpp may call it.
+  [[gnu::always_inline]] inline uint64_t transfer_wire(bool to_device, uint64_t t, uint64_t wire, bool counted);
   void set_root_complex(RootComplex* rc) {
     rc_ = rc;
     rc_port_ = rc->add_port(spec_.pcie_bandwidth_bytes_per_s);
@@ -292,6 +298,7 @@ class Device {
   uint64_t ready_ns_ = 0;
   uint64_t pri_disabled_until_ns_ = 0;
   uint32_t dmas_since_msi_ = 0;
+  std::vector<uint64_t> next_issue_ns_;  // issue_until's: each path's next_issue_ns
 };
 
 inline uint64_t Path::next_due_ns() const {
