@@ -14,7 +14,7 @@ constexpr uint64_t kHoldBackNs = 1000;  // chosen: see Path::do_dma
 }  // namespace
 
 Device::Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const DeviceTiming& t, uint64_t seed)
-    : spec_(spec), domain_(domain), iommu_(iommu), timing_(t) {
+    : spec_(spec), domain_(domain), asid_(make_asid(domain->iommu_view().id, spec.pasid)), iommu_(iommu), timing_(t) {
   if (spec_.ats) atc_.configure(spec_.atc);
   if (spec_.msi_every_dmas) msi_latency_ns = std::make_unique<Histogram>();
   ps_per_byte_x1000_ = static_cast<uint64_t>(std::llround(t.ps_per_byte * 1000.0));
@@ -22,8 +22,7 @@ Device::Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const Devic
   for (const PathSpec& p : spec_.paths) paths_.emplace_back(p, this, seed, streams::path(spec_.name, p.name), streams::arrivals(spec_.name, p.name));
 }
 
-inline uint64_t Device::transfer_wire(bool to_device, uint64_t t, uint64_t wire, bool counted) {
-  const uint64_t link_ns = (wire * ps_per_byte_x1000_ + 999'999) / 1'000'000;
+inline uint64_t Device::transfer_wire(bool to_device, uint64_t t, uint64_t wire, uint64_t link_ns, bool counted) {
   uint64_t done;
   if (rc_) {  // the link and the root complex, as calendars
     done = rc_->transfer_inline(rc_port_, to_device, t, wire);
@@ -37,7 +36,8 @@ inline uint64_t Device::transfer_wire(bool to_device, uint64_t t, uint64_t wire,
 }
 
 uint64_t Device::transfer(bool to_device, uint64_t t, uint32_t bytes, bool counted) {
-  return transfer_wire(to_device, t, tlp_wire_bytes(bytes, spec_.max_payload_bytes), counted);
+  const uint64_t wire = tlp_wire_bytes(bytes, spec_.max_payload_bytes);
+  return transfer_wire(to_device, t, wire, link_ns(wire), counted);
 }
 
 void Device::set_window(uint64_t origin_ns, uint64_t start_ns, uint64_t end_ns) {
@@ -88,6 +88,7 @@ Path::Path(const PathSpec& spec, Device* dev, uint64_t seed, uint64_t stream, ui
   if (w.access_bytes) addresses_ = w.region_bytes / w.access_bytes;
   wire_bytes_ = tlp_wire_bytes(w.access_bytes, dev->spec().max_payload_bytes);
   hold_link_ns_ = static_cast<uint64_t>(static_cast<double>(wire_bytes_) * dev->timing().ps_per_byte / 1000.0);
+  link_ns_ = dev->link_ns(wire_bytes_);
 }
 
 inline uint64_t Path::next_address() {
@@ -101,23 +102,24 @@ inline uint64_t Path::next_address() {
   return va;
 }
 
-inline bool Path::take_slot(uint64_t* due) {
+inline bool Path::take_slot(uint64_t* due, bool* counted, uint64_t* ready) {
   *due = next_due_ns();
-  if (!open_loop_ && spec_.workload.replay.empty()) {
+  *counted = in_window(*due);
+  *ready = std::max(ready_ns_, dev_->ready_ns());
+  offered_ += *counted;
+  const bool replay = !spec_.workload.replay.empty();
+  if (!open_loop_ && !replay) {
     slots_.pop();
-    if (in_window(*due)) ++offered_;
     return true;
   }
-  if (spec_.workload.replay.empty()) next_due_ns_ = arrivals_->next_ns();
+  if (!replay) next_due_ns_ = arrivals_->next_ns();
   else ++replay_next_;  // a replayed DMA arrives as an open-loop one does
-  if (in_window(*due)) ++offered_;
-  const uint64_t ready = std::max(ready_ns_, dev_->ready_ns());
-  if (*due >= ready) {  // the queue is empty when it arrives: the path issues at once
+  if (*due >= *ready) {  // the queue is empty when it arrives: the path issues at once
     queued_ = 0;
     return true;
   }
   if (queued_ >= spec_.workload.queue_depth) {  // arrived at a full queue: dropped
-    if (in_window(*due)) ++dma_.overruns;
+    dma_.overruns += *counted;
     return false;
   }
   ++queued_;
@@ -145,13 +147,12 @@ inline void Path::complete(uint64_t due_ns, uint64_t done_ns, bool counted) {
 }
 
 inline bool Path::issue_one(ParkedDma* parked) {
-  uint64_t due;
-  if (!take_slot(&due)) return true;  // an overrun: nothing to issue
-  const uint64_t issue = std::max({due, ready_ns_, dev_->ready_ns()});
-  const bool counted = in_window(due);
+  uint64_t due, ready;
+  bool counted;
+  if (!take_slot(&due, &counted, &ready)) return true;  // an overrun: nothing to issue
   ++simulated_;
-  if (counted) ++dma_.issued;
-  return do_dma(due, issue, next_address(), counted, parked);
+  dma_.issued += counted;
+  return do_dma(due, std::max(due, ready), next_address(), counted, parked);
 }
 
 bool Device::issue_until(uint64_t limit_ns, uint64_t send_ns, ParkedDma* parked, uint64_t* next_issue_ns) {
@@ -221,7 +222,7 @@ uint64_t Path::issue_driven(uint64_t due_ns, uint64_t now_ns, uint64_t va) {
   ++simulated_;
   if (counted) ++dma_.issued;
   ParkedDma unused;
-  do_dma(due_ns, now_ns, va, counted, &unused);  // a driven path never parks (on_fault)
+  do_dma_outline(due_ns, now_ns, va, counted, &unused);  // a driven path never parks (on_fault)
   return last_done_ns_;
 }
 
@@ -291,10 +292,14 @@ bool Path::retry(ParkedDma* p, uint64_t now_ns) {
   dev_->atc().invalidate(InvFilter{dev_->asid(), ~0ULL, page, page + kBasePageBytes});
   // The retried DMA keeps its due time, so its latency includes the fault.
   const ParkedDma was = *p;
-  return do_dma(was.due_ns, now_ns, was.va, was.counted, p);
+  return do_dma_outline(was.due_ns, now_ns, was.va, was.counted, p);
 }
 
-bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted, ParkedDma* parked) {
+bool Path::do_dma_outline(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted, ParkedDma* parked) {
+  return do_dma(due_ns, issue_ns, va, counted, parked);
+}
+
+inline bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted, ParkedDma* parked) {
   Device& d = *dev_;
   const DeviceTiming& tm = d.timing();
   const IommuDomain& dom = d.domain().iommu_view();
@@ -331,7 +336,7 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
       return on_fault(due_ns, t + tm.pcie_latency_ns + untranslated_ns, va, counted, parked);
   }
   // Translated; memory may still refuse it (SEV-SNP's RMP check): it fails where it was translated.
-  if (!d.domain().dma_reaches_memory(va, x, from_atc)) {
+  if (d.domain().checks_memory() && !d.domain().dma_reaches_memory(va, x, from_atc)) {
     fail_unrecoverable(d.spec().ats ? t : t + tm.pcie_latency_ns + untranslated_ns, counted);
     return true;
   }
@@ -341,7 +346,7 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
 
   uint64_t done;
   if (w.write) {
-    const uint64_t sent = d.transfer_wire(false, t, wire_bytes_, counted);
+    const uint64_t sent = d.transfer_wire(false, t, wire_bytes_, link_ns_, counted);
     // The write's data leaves the device's buffer only as fast as the link and the root complex
     // take it: when this transfer had to wait over kHoldBackNs (the data the device buffers,
     // chosen: 1 us of it), the path's next write issues (and translates, overlapping this
@@ -352,7 +357,7 @@ bool Path::do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
     done = sent + tm.pcie_latency_ns + untranslated_ns + tm.memory_latency_ns;
   } else {
     const uint64_t data_ready = t + tm.pcie_latency_ns + untranslated_ns + tm.memory_latency_ns;
-    done = d.transfer_wire(true, data_ready, wire_bytes_, counted) + tm.pcie_latency_ns;
+    done = d.transfer_wire(true, data_ready, wire_bytes_, link_ns_, counted) + tm.pcie_latency_ns;
   }
   complete(due_ns, done, counted);
   if (counted && d.spec().msi_every_dmas) d.dma_done_for_msi(done);

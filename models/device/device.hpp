@@ -161,10 +161,15 @@ class Path {
   // The DMA hot path's steps, forced inline into it (defined in device.cpp, used only there).
   [[gnu::always_inline]] inline uint64_t next_address();
   bool in_window(uint64_t due_ns) const { return due_ns >= window_lo_ns_ && due_ns < window_hi_ns_; }
-  // Takes the next DMA's due time; false when it is an overrun (the queue was full).
-  [[gnu::always_inline]] inline bool take_slot(uint64_t* due);
+  // Takes the next DMA's due time (*counted: due in the window; *ready: the path cannot issue
+  // before it); false when it is an overrun (the queue was full).
+  [[gnu::always_inline]] inline bool take_slot(uint64_t* due, bool* counted, uint64_t* ready);
   // One DMA due at due_ns, issued at issue_ns; returns false when it faulted and must wait.
-  bool do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted, ParkedDma* parked);
+  // Forced inline into Device::issue_until (through issue_one); retry and issue_driven call
+  // it out of line (do_dma_outline).
+  [[gnu::always_inline]] inline bool do_dma(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted,
+                                            ParkedDma* parked);
+  bool do_dma_outline(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted, ParkedDma* parked);
   [[gnu::always_inline]] inline void complete(uint64_t due_ns, uint64_t done_ns, bool counted);
   void release_slot(uint64_t t_ns);
   // A DMA met an absent or read-only page at t: park it, or fail it as the device's
@@ -205,6 +210,7 @@ class Path {
   uint64_t addresses_ = 1;      // random: access_size slots in the region
   uint64_t wire_bytes_ = 0;     // access_size as TLPs on the wire
   uint64_t hold_link_ns_ = 0;   // a write's link time, for the hold-back (see do_dma)
+  uint64_t link_ns_ = 0;        // Device::link_ns(wire_bytes_)
 };
 
 struct DeviceTiming {
@@ -226,7 +232,7 @@ class Device {
   std::vector<Path>& paths() { return paths_; }
   const std::vector<Path>& paths() const { return paths_; }
   const DeviceTiming& timing() const { return timing_; }
-  uint64_t asid() const { return make_asid(domain_->iommu_view().id, spec_.pasid); }
+  uint64_t asid() const { return asid_; }
   void set_window(uint64_t origin_ns, uint64_t start_ns, uint64_t end_ns);
   // Issues its paths' DMAs inline, the earliest first (the first path on a tie), while the
   // earliest is before limit_ns and before send_ns (a page request due to go out). True when
@@ -239,7 +245,11 @@ class Device {
   uint64_t transfer(bool to_device, uint64_t t, uint32_t bytes, bool counted);
   // The same for a transfer already counted in wire bytes (a path's DMAs: Path::wire_bytes_).
   // Inline into the DMA hot path: defined in device.cpp, so only device.cpp may call it.
-  [[gnu::always_inline]] inline uint64_t transfer_wire(bool to_device, uint64_t t, uint64_t wire, bool counted);
+  // link_ns: link_ns(wire), which a path computes once.
+  [[gnu::always_inline]] inline uint64_t transfer_wire(bool to_device, uint64_t t, uint64_t wire, uint64_t link_ns,
+                                                       bool counted);
+  // Wire bytes' time on an idle link (rounded up to a ns).
+  uint64_t link_ns(uint64_t wire) const { return (wire * ps_per_byte_x1000_ + 999'999) / 1'000'000; }
   void set_root_complex(RootComplex* rc) {
     rc_ = rc;
     rc_port_ = rc->add_port(spec_.pcie_bandwidth_bytes_per_s);
@@ -286,6 +296,7 @@ class Device {
  private:
   DeviceSpec spec_;
   Domain* domain_;
+  uint64_t asid_;  // its domain's id and its PASID (both fixed): the ATC's tag
   Iommu* iommu_;
   DeviceTiming timing_;
   Tlb atc_;

@@ -97,10 +97,13 @@ class Domain {
   // A DMA translated to x (from the device's ATC when from_atc, else by the IOMMU), before
   // its data reaches memory: false when memory refuses it (SEV-SNP's RMP check, kind snp);
   // the DMA then fails as the device's intolerant_fault says, with no page request.
+  // Asked only when checks_memory() (set by the kinds that override it): the DMA hot path
+  // then makes no virtual call.
   virtual bool dma_reaches_memory(uint64_t va, const Xlate& x, bool from_atc) {
     (void)va, (void)x, (void)from_atc;
     return true;
   }
+  bool checks_memory() const { return checks_memory_; }
 
   // ---- the guest's DMA API (models/domain/dma_api.hpp), as this kind does it ----
   // The device addresses a mapped buffer by its IOVA (a vIOMMU), or by its GPA (dma-direct).
@@ -201,6 +204,7 @@ class Domain {
   double resident_fraction_ = 0;  // of unpinned pages present at start
   Distribution fault_cost_;        // constant 0 unless the kind sets it
   Distribution major_fault_cost_;
+  bool checks_memory_ = false;  // the kind overrides dma_reaches_memory
   // The tables the IOMMU uses, where a kind differs from the one stage over guest memory.
   void set_iommu_tables(PageTable* table, PageTable* stage1) {
     view_.table = table;

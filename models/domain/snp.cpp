@@ -126,6 +126,7 @@ class SnpDomain final : public Domain {
       : Domain(spec, id), p_(kind_params<SnpParams>(spec)), iommu_(make_page_table(spec.format)),
         rmp_2m_(spec.memory_bytes >> kRegionLg2, 1) {
     set_iommu_tables(iommu_.get(), nullptr);
+    checks_memory_ = true;  // the RMP check: dma_reaches_memory
     if (p_.policy != Policy::kSharedOnlyDynamic)
       iommu_->map(0, hpa_base(), spec.memory_bytes, p_.policy == Policy::kMapAllLarge ? kRegionLg2 : 12, true);
   }
