@@ -164,7 +164,7 @@ class DeviceActor {
       w.sent_id = next_id_++;
       w.sent_pages = group;
       w.sent_ns = now;
-      faults_->send(new PageRequest{dev_, w.sent_id, w.dmas.front().va, w.dmas.front().write, group});
+      faults_->send(PageRequest{dev_, w.sent_id, w.dmas.front().va, w.dmas.front().write, group});
     }
   }
 
@@ -195,7 +195,7 @@ class DeviceActor {
   void on_response(PageRequest* resp) {
     const uint64_t t = svc_->now_ns();
     if (abandoned_.erase(resp->id)) {  // answered after we gave up on it
-      delete resp;
+      faults_->retire(resp);
       return;
     }
     auto it = waits_.find(resp->va & ~kBasePageMask);
@@ -205,7 +205,7 @@ class DeviceActor {
     dev_->pri_outstanding -= resp->pages;
     record(*resp, t - w.sent_ns);
     const PrgCode code = resp->code;
-    delete resp;
+    faults_->retire(resp);
     if (code == PrgCode::kFailure) dev_->pri_failure(t);
     for (ParkedDma& d : w.dmas) {
       if (code != PrgCode::kSuccess) {

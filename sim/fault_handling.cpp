@@ -23,9 +23,9 @@ FaultHandling::FaultHandling(SimServices* svc, const IommuSpec& iommu, const Hos
     : svc_(svc), iommu_(iommu), host_(host), memory_(memory), host_link_(host_link), prq_(svc),
       irq_rng_(seed, streams::irq_latency()) {}
 
-FaultHandling::~FaultHandling() {
-  for (const Handoff& h : pending_) delete h.req;
-}
+FaultHandling::~FaultHandling() = default;
+
+void FaultHandling::retire(PageRequest* req) { live_.erase(req); }
 
 Inbox& FaultHandling::responses(const Device* d) {
   std::unique_ptr<Inbox>& in = responses_[d];
@@ -40,7 +40,10 @@ void FaultHandling::trace_request(const PageRequest* req, bool begin, const char
                 svc_->now_ns(), arg_name, arg);
 }
 
-void FaultHandling::send(PageRequest* req) {
+void FaultHandling::send(const PageRequest& request) {
+  auto owned = std::make_unique<PageRequest>(request);
+  PageRequest* req = owned.get();
+  live_.emplace(req, std::move(owned));
   if (trace_) trace_request(req, true, "pages", req->pages);
   const DeviceSpec& ds = req->device->spec();  // device to IOMMU: its PCIe link
   prq_.send(req, svc_->now_ns() + message_ns(ds.pcie_latency_ns, kPageRequestBytes * req->pages,
@@ -73,7 +76,7 @@ void FaultHandling::accept(PageRequest* req) {
     ++stats_.overflows;
     if (iommu_.prq_overflow == PrqOverflow::kDrop) {
       if (trace_) trace_request(req, false, "lost", 1);
-      delete req;  // lost: the device times out
+      retire(req);  // lost: the device times out
       return;
     }
     ++stats_.auto_responses;  // answered Success without the host: the device will fault again

@@ -85,7 +85,10 @@ class FaultHandling {
   ~FaultHandling();
 
   // The device side: sends a page request group (the response comes to responses(device)).
-  void send(PageRequest* req);
+  void send(const PageRequest& req);
+  // A response the device is done with (or a request the PRQ lost) is freed; what is still in
+  // flight when the run ends goes with this object.
+  void retire(PageRequest* req);
   Inbox& responses(const Device* d);
 
   void prq_loop();      // the IOMMU's PRQ: a thread on the IOMMU
@@ -120,6 +123,7 @@ class FaultHandling {
   std::deque<Handoff> pending_;  // handed to the host, no handler free yet
   std::deque<Handler*> idle_;    // handlers waiting, longest first
   std::unordered_map<const Device*, std::unique_ptr<Inbox>> responses_;
+  std::unordered_map<PageRequest*, std::unique_ptr<PageRequest>> live_;  // every request sent, until retired
   PrqStats stats_;
   Rng irq_rng_;  // irq_latency samples (streams::irq_latency)
   TraceSink* trace_ = nullptr;

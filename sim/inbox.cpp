@@ -4,7 +4,6 @@
 
 #include <cmath>
 
-#include "sim/fault_handling.hpp"
 #include "sim/sim_services.hpp"
 
 namespace iopf {
@@ -14,10 +13,6 @@ uint64_t message_ns(uint64_t latency_ns, uint64_t bytes, double bytes_per_s) {
 }
 
 Inbox::Inbox(SimServices* svc) : svc_(svc), wake_(simgrid::s4u::Semaphore::create(0)) {}
-
-Inbox::~Inbox() {
-  for (; !q_.empty(); q_.pop()) delete q_.top().req;
-}
 
 void Inbox::send(PageRequest* req, uint64_t arrive_ns) {
   const bool earliest = q_.empty() || arrive_ns < q_.top().arrive_ns;

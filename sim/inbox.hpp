@@ -30,8 +30,7 @@ class Inbox {
  public:
   static constexpr uint64_t kNever = ~0ULL;
 
-  explicit Inbox(SimServices* svc);
-  ~Inbox();  // requests never taken (the run ended) are freed
+  explicit Inbox(SimServices* svc);  // holds pointers: FaultHandling owns the requests
   Inbox(const Inbox&) = delete;
   Inbox& operator=(const Inbox&) = delete;
 
