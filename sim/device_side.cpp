@@ -1,7 +1,5 @@
 #include "sim/device_side.hpp"
 
-#include <simgrid/s4u.hpp>
-
 #include <algorithm>
 #include <map>
 #include <set>
@@ -12,8 +10,6 @@
 #include "models/device/device.hpp"
 #include "sim/fault_handling.hpp"
 #include "sim/sim_services.hpp"
-
-namespace sg4 = simgrid::s4u;
 
 namespace iopf {
 
@@ -84,7 +80,7 @@ class DeviceActor {
  public:
   DeviceActor(Device* dev, SimServices* svc, FaultHandling* faults, const DeviceWindow& w)
       : dev_(dev), ds_(dev->spec()), svc_(svc), faults_(faults), window_(w),
-        responses_(FaultHandling::response_mailbox(dev)) {}
+        responses_(faults->responses(dev)) {}
 
   void run() {
     dev_->set_window(window_.origin_ns, window_.start_ns, window_.end_ns);
@@ -97,13 +93,11 @@ class DeviceActor {
       if (now >= window_.end_ns) break;  // the window closed: what still waits is in flight
       uint64_t wake = std::min({next_issue, window_.end_ns, std::max(next_send_ns(), now + 1)});
       wake = std::min(wake, index_.first_deadline_ns());
-      if (!response_comm_) response_comm_ = responses_->get_async<PageRequest>(&response_);
-      const double timeout = static_cast<double>(wake - now) * 1e-9;
       if (waits_.empty() || !index_.any_sent()) {
         svc_->sleep_until(wake);
         continue;
       }
-      wait_response(timeout);
+      wait_response(wake);
     }
     finish();
   }
@@ -163,18 +157,17 @@ class DeviceActor {
       w.sent_id = next_id_++;
       w.sent_pages = group;
       w.sent_ns = now;
-      faults_->send(new PageRequest{dev_, w.sent_id, w.dmas.front().va, w.dmas.front().write, group});
+      faults_->send(PageRequest{dev_, w.sent_id, w.dmas.front().va, w.dmas.front().write, group});
     }
   }
 
-  void wait_response(double timeout) {
-    const ssize_t got = sg4::Comm::wait_any_for({response_comm_}, timeout);
-    svc_->count_event();
-    if (got < 0) return;  // a timeout: the loop re-sends what was lost
-    PageRequest* resp = response_;
-    response_ = nullptr;
-    response_comm_ = nullptr;
-    on_response(resp);
+  // The next response, if it arrives by `wake` (else the loop goes on: it re-sends what was lost).
+  void wait_response(uint64_t wake) {
+    if (!responses_.arrived(svc_->now_ns())) {
+      responses_.wait_until(std::min(wake, responses_.next_arrival_ns()));
+      if (!responses_.arrived(svc_->now_ns())) return;
+    }
+    on_response(responses_.pop());
   }
 
   // Requests unanswered for pri_timeout were lost (PRQ overflow, drop): send again.
@@ -195,7 +188,7 @@ class DeviceActor {
   void on_response(PageRequest* resp) {
     const uint64_t t = svc_->now_ns();
     if (abandoned_.erase(resp->id)) {  // answered after we gave up on it
-      delete resp;
+      faults_->retire(resp);
       return;
     }
     auto it = waits_.find(resp->va & ~kBasePageMask);
@@ -205,7 +198,7 @@ class DeviceActor {
     dev_->pri_outstanding -= resp->pages;
     record(*resp, t - w.sent_ns);
     const PrgCode code = resp->code;
-    delete resp;
+    faults_->retire(resp);
     if (code == PrgCode::kFailure) dev_->pri_failure(t);
     for (ParkedDma& d : w.dmas) {
       if (code != PrgCode::kSuccess) {
@@ -228,7 +221,6 @@ class DeviceActor {
 
   // The window closed: parked DMAs are in flight; what was due and never issued is backlog.
   void finish() {
-    if (response_comm_) response_comm_->cancel();
     for (auto& [page, w] : waits_)
       for (const ParkedDma& d : w.dmas) d.path->abandon_parked(d);
     for (Path& p : dev_->paths()) p.close_window();
@@ -239,9 +231,7 @@ class DeviceActor {
   SimServices* svc_;
   FaultHandling* faults_;
   DeviceWindow window_;
-  sg4::Mailbox* responses_;
-  sg4::CommPtr response_comm_;
-  PageRequest* response_ = nullptr;
+  Inbox& responses_;
   std::map<uint64_t, PageWait> waits_;  // by page
   WaitIndex index_;                     // the same waits, by when each is next due
   std::set<uint64_t> abandoned_;  // ids of requests given up on (timed out)

@@ -50,6 +50,11 @@ namespace sg4 = simgrid::s4u;
 namespace iopf {
 namespace {
 
+// IOMMU to CPU: a write to memory and an interrupt message; the interrupt's wake-up
+// latency is host.irq_latency, spent in the handler. 100 ns: chosen (one memory write);
+// 1 TB/s: chosen, so fast that no message waits for it.
+constexpr HostLink kHostLink{100, 1e12};
+
 struct Platform {
   sg4::Host* cpu;
   sg4::Disk* swap;
@@ -66,9 +71,9 @@ Platform build_platform(const System& sys) {
   p.swap = p.cpu->create_disk("swap", sc.host.swap_read_bytes_per_s, sc.host.swap_write_bytes_per_s)->seal();
   p.cpu->seal();
   p.iommu = zone->create_host("iommu", 1e9)->seal();
-  // IOMMU to CPU: a write to memory and an interrupt message; the interrupt's wake-up
-  // latency is host.irq_latency, spent in the handler. 100 ns: chosen (one memory write).
-  sg4::Link* rc = zone->create_link("root_complex", 1e12)->set_latency(100e-9)->seal();
+  sg4::Link* rc = zone->create_link("root_complex", kHostLink.bytes_per_s)
+                     ->set_latency(static_cast<double>(kHostLink.latency_ns) * 1e-9)
+                     ->seal();
   zone->add_route(p.iommu->get_netpoint(), p.cpu->get_netpoint(), nullptr, nullptr, {sg4::LinkInRoute(rc)}, true);
   for (const auto& dev : sys.devices) {
     const DeviceSpec& ds = dev->spec();
@@ -208,7 +213,7 @@ EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args
   const uint64_t quantum = batch_quantum(sys);
   SimServices svc(p.cpu, p.swap);
   InvalidationQueue invq(&svc, &sys);
-  FaultHandling faults(&svc, sys.sc.iommu, sys.sc.host, &sys.memory, sys.sc.seed);
+  FaultHandling faults(&svc, sys.sc.iommu, sys.sc.host, &sys.memory, sys.sc.seed, kHostLink);
   sys.memory.attach(&svc, &invq, &sys.iommu, sys.checker.get());
   sys.activity.attach(&svc, &invq, sys.checker.get());
   if (trace) attach_trace(trace, sys, faults, invq);

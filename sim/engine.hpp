@@ -14,7 +14,7 @@ namespace iopf {
 
 struct EngineStats {
   uint64_t simulated_ns = 0;
-  uint64_t events = 0;  // SimGrid activities the model started (sleeps, messages, executions)
+  uint64_t events = 0;  // SimGrid activities the model started (sleeps, waits, messages, executions)
   double wall_s = 0;
   uint64_t quantum_ns = 0;  // the batch quantum in force after clamping
   PrqStats prq;             // the SimGrid-side parts' own counters, at the end of the run

@@ -17,13 +17,20 @@ namespace sg4 = simgrid::s4u;
 
 namespace iopf {
 
-FaultHandling::FaultHandling(SimServices* svc, const IommuSpec& iommu, const HostSpec& host, HostMemory* memory,
-                             uint64_t seed)
-    : svc_(svc), iommu_(iommu), host_(host), memory_(memory), prq_(sg4::Mailbox::by_name("prq")),
-      faults_(sg4::Mailbox::by_name("faults")), irq_rng_(seed, streams::irq_latency()) {}
 
-sg4::Mailbox* FaultHandling::response_mailbox(const Device* p) {
-  return sg4::Mailbox::by_name("prg:" + std::to_string(reinterpret_cast<uintptr_t>(p)));
+FaultHandling::FaultHandling(SimServices* svc, const IommuSpec& iommu, const HostSpec& host, HostMemory* memory,
+                             uint64_t seed, const HostLink& host_link)
+    : svc_(svc), iommu_(iommu), host_(host), memory_(memory), host_link_(host_link), prq_(svc),
+      irq_rng_(seed, streams::irq_latency()) {}
+
+FaultHandling::~FaultHandling() = default;
+
+void FaultHandling::retire(PageRequest* req) { live_.erase(req); }
+
+Inbox& FaultHandling::responses(const Device* d) {
+  std::unique_ptr<Inbox>& in = responses_[d];
+  if (!in) in = std::make_unique<Inbox>(svc_);
+  return *in;
 }
 
 // A page request in the timeline: on its device's track, id = device pid and its own number.
@@ -33,45 +40,80 @@ void FaultHandling::trace_request(const PageRequest* req, bool begin, const char
                 svc_->now_ns(), arg_name, arg);
 }
 
-void FaultHandling::send(PageRequest* req) {
+void FaultHandling::send(const PageRequest& request) {
+  auto owned = std::make_unique<PageRequest>(request);
+  PageRequest* req = owned.get();
+  live_.emplace(req, std::move(owned));
   if (trace_) trace_request(req, true, "pages", req->pages);
-  prq_->put_init(req, kPageRequestBytes * req->pages)->detach();
-  svc_->count_event();
+  const DeviceSpec& ds = req->device->spec();  // device to IOMMU: its PCIe link
+  prq_.send(req, svc_->now_ns() + message_ns(ds.pcie_latency_ns, kPageRequestBytes * req->pages,
+                                             ds.pcie_bandwidth_bytes_per_s));
 }
 
 void FaultHandling::respond(PageRequest* req) {
   if (trace_) trace_request(req, false, "prg_code", static_cast<uint64_t>(req->code));
-  response_mailbox(req->device)->put_init(req, kPrgResponseBytes)->detach();
-  svc_->count_event();
+  const DeviceSpec& ds = req->device->spec();  // CPU to device: the root complex, then its PCIe link
+  const uint64_t flight = message_ns(host_link_.latency_ns + ds.pcie_latency_ns, kPrgResponseBytes,
+                                     std::min(ds.pcie_bandwidth_bytes_per_s, host_link_.bytes_per_s));
+  responses(req->device).send(req, svc_->now_ns() + flight);
 }
 
 void FaultHandling::prq_loop() {
-  // The PRQ is a ring in host memory: the IOMMU writes each accepted request's descriptor there
-  // at once (the hand-off starts when it is sent, not when a handler asks), and a handler that
-  // becomes free reads what is already written. A permanent receiver makes the mailbox eager.
-  faults_->set_receiver(sg4::Actor::self());
   for (;;) {
-    auto* req = prq_->get<PageRequest>();
-    svc_->count_event();
-    ++stats_.requests;
-    if (stats_.depth + req->pages > iommu_.prq_depth) {
-      ++stats_.overflows;
-      if (iommu_.prq_overflow == PrqOverflow::kDrop) {
-        if (trace_) trace_request(req, false, "lost", 1);
-        delete req;  // lost: the device times out
-        continue;
-      }
-      ++stats_.auto_responses;  // answered Success without the host: the device will fault again
-      respond(req);
-      continue;
-    }
-    stats_.depth += req->pages;
-    req->accepted_ns = svc_->now_ns();
-    stats_.max_depth = std::max(stats_.max_depth, stats_.depth);
-    svc_->cpu_work(iommu_.prq_handling_ns);
-    faults_->put_init(req, kHandoffBytes)->detach();
-    svc_->count_event();
+    // The next request is served once it has arrived and the one before has been handled.
+    const uint64_t next = prq_.next_arrival_ns();
+    const uint64_t start = next == Inbox::kNever ? next : std::max(next, prq_free_ns_);
+    prq_.wait_until(start);
+    if (svc_->now_ns() < start || !prq_.arrived(svc_->now_ns())) continue;  // an earlier one was sent
+    accept(prq_.pop());
   }
+}
+
+// The request's PRQ entries are taken, or it finds the PRQ full.
+void FaultHandling::accept(PageRequest* req) {
+  ++stats_.requests;
+  if (stats_.depth + req->pages > iommu_.prq_depth) {
+    ++stats_.overflows;
+    if (iommu_.prq_overflow == PrqOverflow::kDrop) {
+      if (trace_) trace_request(req, false, "lost", 1);
+      retire(req);  // lost: the device times out
+      return;
+    }
+    ++stats_.auto_responses;  // answered Success without the host: the device will fault again
+    respond(req);
+    return;
+  }
+  const uint64_t now = svc_->now_ns();
+  stats_.depth += req->pages;
+  req->accepted_ns = now;
+  stats_.max_depth = std::max(stats_.max_depth, stats_.depth);
+  // The IOMMU's own work (nothing else runs on it), then the descriptor crosses to the host.
+  prq_free_ns_ = now + iommu_.prq_handling_ns;
+  hand_off(req, prq_free_ns_ + message_ns(host_link_.latency_ns, kHandoffBytes, host_link_.bytes_per_s));
+}
+
+void FaultHandling::hand_off(PageRequest* req, uint64_t ready_ns) {
+  if (idle_.empty()) {
+    pending_.push_back(Handoff{req, ready_ns});
+    return;
+  }
+  Handler* h = idle_.front();
+  idle_.pop_front();
+  h->given = Handoff{req, ready_ns};
+  h->wake->release();
+}
+
+// The handler's next request: one already handed off, or the next one to be.
+FaultHandling::Handoff FaultHandling::next_request(Handler& me) {
+  if (!pending_.empty()) {
+    const Handoff h = pending_.front();
+    pending_.pop_front();
+    return h;
+  }
+  idle_.push_back(&me);
+  me.wake->acquire();
+  svc_->count_event();
+  return me.given;
 }
 
 void FaultHandling::handle(PageRequest* req, uint32_t core) {
@@ -106,16 +148,21 @@ void FaultHandling::handle(PageRequest* req, uint32_t core) {
 }
 
 void FaultHandling::handler_loop(uint32_t core) {
+  Handler me{sg4::Semaphore::create(0)};
   std::vector<PageRequest*> batch;
   for (;;) {
-    batch.assign(1, faults_->get<PageRequest>());
-    svc_->count_event();
-    while (batch.size() < host_.fault_batch && faults_->ready()) {  // answered together: one interrupt
-      batch.push_back(faults_->get<PageRequest>());
-      svc_->count_event();
+    const Handoff first = next_request(me);
+    batch.assign(1, first.req);
+    // Woken by the first (when it reaches the host), the handler also takes what had reached
+    // the host before it: one interrupt. Requests reach the host in the order handed off, so
+    // only a handler that was busy when its first arrived finds others already there.
+    const uint64_t woken = std::max(svc_->now_ns(), first.ready_ns);
+    while (batch.size() < host_.fault_batch && !pending_.empty() && pending_.front().ready_ns <= svc_->now_ns()) {
+      batch.push_back(pending_.front().req);
+      pending_.pop_front();
     }
     // Interrupt delivery and handler wake-up: latency, not CPU work.
-    svc_->sleep_until(svc_->now_ns() + host_.irq_latency.sample_ns(irq_rng_));
+    svc_->sleep_until(woken + host_.irq_latency.sample_ns(irq_rng_));
     for (PageRequest* req : batch) handle(req, core);
   }
 }

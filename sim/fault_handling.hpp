@@ -2,26 +2,37 @@
 // fault handler threads on host cores, and the PRG responses back to the devices.
 //
 // Models: a page request group of `pages` requests, each taking a PRQ entry from arrival
-// until answered. A request that finds the PRQ full is answered Success at once
-// (auto_success: the device retries and faults again) or lost (drop: the device times out
-// after pri_timeout and retries after pri_retry_backoff). The IOMMU spends prq_handling per
-// request, then hands it to the host (a 64 B descriptor over the root complex). One handler
-// thread per host core takes every request already queued when it wakes (one interrupt per
-// batch of at most host.fault_batch), waits irq_latency (a sample per wake-up), and resolves each page on its core
-// (host memory's fault_in); the faulting page decides the response: Success, Invalid
-// (outside guest memory) or Failure (no memory could be had).
+// until answered. The request crosses the device's PCIe link (its latency, 16 B a page at the
+// link's bandwidth); the IOMMU serves requests one at a time in arrival order, each at the
+// later of its arrival and the end of the one before, and checks the PRQ's room then. A
+// request that finds the PRQ full is answered Success at once (auto_success: the device
+// retries and faults again) or lost (drop: the device times out after pri_timeout and retries
+// after pri_retry_backoff). The IOMMU spends prq_handling per request, then hands it to the
+// host (a 64 B descriptor across the root complex). One handler thread per host core: an idle
+// one takes the next request when it arrives; a busy one, when it ends its batch, takes every
+// request already arrived (one interrupt per batch of at most host.fault_batch), waits
+// irq_latency (a sample per wake-up), and resolves each page on its core (host memory's
+// fault_in, CPU work shared with the host's other threads); the faulting page decides the
+// response: Success, Invalid (outside guest memory) or Failure (no memory could be had). The
+// response crosses back (root complex and PCIe latency, 16 B).
+// Messages are timed in-line (sim/inbox.hpp): their links carry nothing else in the model.
 // Does not model: PRQ overflow recovery by software, Stop Markers, PASID-less requests.
 // Figures: message sizes are the PCIe header TLPs (4 DW); the handler batch default is chosen.
 #pragma once
 #include <simgrid/forward.h>
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "models/common/rng.hpp"
 #include "models/common/stats.hpp"
 #include "models/common/trace.hpp"
 #include "models/domain/domain.hpp"
+#include "sim/inbox.hpp"
 
 namespace iopf {
 
@@ -31,10 +42,16 @@ class SimServices;
 struct IommuSpec;
 struct HostSpec;
 
+// The link from the IOMMU to the host CPU (the root complex's path to memory and interrupts).
+struct HostLink {
+  uint64_t latency_ns;
+  double bytes_per_s;
+};
+
 enum class PrgCode : uint8_t { kSuccess = 0, kInvalid = 1, kFailure = 2 };
 
 // One page request group (pages page requests, the last with Last set: each takes a PRQ
-// entry), and the same object carries the PRG response back to the device's mailbox.
+// entry), and the same object carries the PRG response back to the device's inbox.
 struct PageRequest {
   Device* device;
   uint64_t id;  // the device's own number for it
@@ -62,12 +79,17 @@ class FaultHandling {
   static constexpr uint64_t kPrgResponseBytes = 16;  // PRG Response Message, likewise
   static constexpr uint64_t kHandoffBytes = 64;      // PRQ descriptor handed to the host (one cache line)
 
-  FaultHandling(SimServices* svc, const IommuSpec& iommu, const HostSpec& host, HostMemory* memory, uint64_t seed);
+  // host_link: the IOMMU-to-CPU link of sim/engine.cpp's platform.
+  FaultHandling(SimServices* svc, const IommuSpec& iommu, const HostSpec& host, HostMemory* memory, uint64_t seed,
+                const HostLink& host_link);
+  ~FaultHandling();
 
-  // The device side: sends a page request group (it detaches; the response comes to
-  // response_mailbox(device)).
-  void send(PageRequest* req);
-  static simgrid::s4u::Mailbox* response_mailbox(const Device* d);
+  // The device side: sends a page request group (the response comes to responses(device)).
+  void send(const PageRequest& req);
+  // A response the device is done with (or a request the PRQ lost) is freed; what is still in
+  // flight when the run ends goes with this object.
+  void retire(PageRequest* req);
+  Inbox& responses(const Device* d);
 
   void prq_loop();      // the IOMMU's PRQ: a thread on the IOMMU
   void handler_loop(uint32_t core = 0);  // one per host core
@@ -76,6 +98,17 @@ class FaultHandling {
   const PrqStats& stats() const { return stats_; }
 
  private:
+  struct Handoff {
+    PageRequest* req;
+    uint64_t ready_ns;  // its descriptor has reached the host
+  };
+  struct Handler {  // an idle handler thread, waiting to be given a request
+    simgrid::s4u::SemaphorePtr wake;
+    Handoff given{nullptr, 0};
+  };
+  void accept(PageRequest* req);
+  void hand_off(PageRequest* req, uint64_t ready_ns);
+  Handoff next_request(Handler& me);
   void respond(PageRequest* req);
   void handle(PageRequest* req, uint32_t core);
   void trace_request(const PageRequest* req, bool begin, const char* arg_name, uint64_t arg);
@@ -84,8 +117,13 @@ class FaultHandling {
   const IommuSpec& iommu_;
   const HostSpec& host_;
   HostMemory* memory_;
-  simgrid::s4u::Mailbox* prq_;
-  simgrid::s4u::Mailbox* faults_;
+  HostLink host_link_;
+  Inbox prq_;                   // page requests on their way to the IOMMU
+  uint64_t prq_free_ns_ = 0;    // the IOMMU has handled the request before by then
+  std::deque<Handoff> pending_;  // handed to the host, no handler free yet
+  std::deque<Handler*> idle_;    // handlers waiting, longest first
+  std::unordered_map<const Device*, std::unique_ptr<Inbox>> responses_;
+  std::unordered_map<PageRequest*, std::unique_ptr<PageRequest>> live_;  // every request sent, until retired
   PrqStats stats_;
   Rng irq_rng_;  // irq_latency samples (streams::irq_latency)
   TraceSink* trace_ = nullptr;

@@ -14,9 +14,14 @@ namespace iopf {
 
 namespace {
 
+// Every mailbox here is eager (a permanent receiver: its owner): a message flies from when it
+// is sent, whether or not its receiver is busy, as a descriptor written to a queue in memory
+// or a TLP on a link does. Without one, SimGrid starts a message's transfer only when the
+// receiver asks for it, so a batch queued behind another paid its flight again after it.
 struct MailboxPort final : InvPort {
   explicit MailboxPort(const std::string& name) : mb(sg4::Mailbox::by_name(name)) {}
   sg4::Mailbox* mb;
+  bool eager = false;  // set by the first invalidation, from the owner's own thread
 };
 
 // ATS Invalidate Requests outstanding at a device together (at most its Invalidate Queue Depth).
@@ -71,7 +76,12 @@ uint64_t InvalidationQueue::invalidate(size_t dom_index, InvKind kind, InvReason
   // Batches that fit the queue: per range an IOTLB and `ats` ATS descriptors, plus the wait.
   const uint32_t depth = sys_->sc.iommu.inv_queue_depth, per_range = 1 + ats;
   const size_t fit = depth > per_range ? (depth - 1) / per_range : 1;
-  sg4::Mailbox* done = static_cast<MailboxPort*>(port)->mb;
+  auto* mp = static_cast<MailboxPort*>(port);
+  if (!mp->eager) {
+    mp->mb->set_receiver(sg4::Actor::self());
+    mp->eager = true;
+  }
+  sg4::Mailbox* done = mp->mb;
   size_t batches = 0;
   for (size_t lo = 0; lo < ranges.size(); lo += fit, ++batches) {
     const size_t hi = std::min(ranges.size(), lo + fit);
@@ -150,6 +160,8 @@ void InvalidationQueue::ats_invalidate(const Request& req) {
 }
 
 void InvalidationQueue::queue_loop() {
+  queue_->set_receiver(sg4::Actor::self());
+  atc_done_->set_receiver(sg4::Actor::self());
   for (;;) {
     auto* req = queue_->get<Request>();
     svc_->count_event();
@@ -164,6 +176,7 @@ void InvalidationQueue::queue_loop() {
 void InvalidationQueue::atc_loop(size_t device) {
   Device* dev = sys_->devices[device].get();
   sg4::Mailbox* in = atc_mb_[device];
+  in->set_receiver(sg4::Actor::self());
   for (;;) {
     auto* req = in->get<AtcInvRequest>();
     svc_->count_event();
