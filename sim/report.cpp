@@ -198,11 +198,13 @@ static json sim_memory_json(const System& sys, const EngineStats& st) {
   for (const auto& d : sys.devices) caches += d->atc().memory_bytes();
   const uint64_t tables = TableMemory::instance().used_bytes();
   const uint64_t stats = st.model_histograms * Histogram::kBytesEach;
+  const uint64_t calendars = sys.root_complex.calendar_bytes() + sys.iommu.walkers().calendar_bytes();
   return {{"page_tables_bytes", tables},
           {"per_page_state_bytes", state},
           {"caches_bytes", caches},
           {"statistics_bytes", stats},
-          {"total_bytes", tables + state + caches + stats}};
+          {"calendars_bytes", calendars},
+          {"total_bytes", tables + state + caches + stats + calendars}};
 }
 
 json make_report(const System& sys, const EngineStats& st) {

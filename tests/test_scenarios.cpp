@@ -577,9 +577,13 @@ TEST(SimMemory, CountsTablesAndPerPageStateOfTheModel) {
   EXPECT_LT(m4["per_page_state_bytes"].get<uint64_t>(), 262144u * 8);
   EXPECT_GT(m4["caches_bytes"].get<uint64_t>(), 0u);
   EXPECT_GT(m4["statistics_bytes"].get<uint64_t>(), 0u);
+  // Six inline calendars (the root complex and the device's link, each way; the IOMMU's walk
+  // slots and ATS front end), each a ring of at least 64 bins of 8 B.
+  EXPECT_GE(m4["calendars_bytes"].get<uint64_t>(), 6u * 64 * 8);
   EXPECT_EQ(m4["total_bytes"].get<uint64_t>(),
             m4["page_tables_bytes"].get<uint64_t>() + m4["per_page_state_bytes"].get<uint64_t>() +
-                m4["caches_bytes"].get<uint64_t>() + m4["statistics_bytes"].get<uint64_t>());
+                m4["caches_bytes"].get<uint64_t>() + m4["statistics_bytes"].get<uint64_t>() +
+                m4["calendars_bytes"].get<uint64_t>());
 }
 
 }  // namespace

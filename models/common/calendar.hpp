@@ -84,6 +84,8 @@ class BinCalendar {
   }
   // Highest occupancy of any bin, as a fraction of its capacity (1 = full).
   double max_fill() const;
+  // What its ring holds (sim.memory): the most bins it has needed at once.
+  uint64_t memory_bytes() const { return bins_.capacity() * sizeof(uint64_t); }
   uint64_t clamped = 0;  // requests earlier than the oldest bin kept
 
  private:

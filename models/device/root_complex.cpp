@@ -77,6 +77,15 @@ void RootComplex::water_fill(int dir, uint64_t now) {
   for (size_t i = 0; i < v.size(); ++i) v[i].share = fixed[i] ? 0.0 : std::max(level * kShareSlack, 1e-3);
 }
 
+uint64_t RootComplex::calendar_bytes() const {
+  uint64_t bytes = 0;
+  for (int d = 0; d < 2; ++d) {
+    if (dir_[d]) bytes += dir_[d]->memory_bytes();
+    for (const Share& s : shares_[d]) bytes += s.link->memory_bytes();
+  }
+  return bytes;
+}
+
 uint64_t RootComplex::late_requests() const {
   return dir_[0] ? dir_[0]->clamped + dir_[1]->clamped : 0;
 }

@@ -59,6 +59,7 @@ class RootComplex {
   [[gnu::always_inline]] inline uint64_t transfer_inline(uint32_t port, bool to_device, uint64_t t, uint64_t wire_bytes);
   double bytes_per_s() const { return bytes_per_s_; }
   uint64_t late_requests() const;
+  uint64_t calendar_bytes() const;  // its own and every link's calendar rings (sim.memory)
   static constexpr uint64_t kBinNs = 100;           // chosen: one 4 KiB TLP train at 63 GB/s is 65 ns
   static constexpr uint64_t kRateWindowNs = 10'000;  // chosen: a batch quantum
   static constexpr uint64_t kBacklogNs = 1'000;      // chosen: a few 2 KiB transfers' worth

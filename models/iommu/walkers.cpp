@@ -42,4 +42,6 @@ uint32_t Walkers::max_busy() const {
 
 uint64_t Walkers::late_requests() const { return slots_ ? slots_->clamped + front_->clamped : 0; }
 
+uint64_t Walkers::calendar_bytes() const { return slots_ ? slots_->memory_bytes() + front_->memory_bytes() : 0; }
+
 }  // namespace iopf

@@ -49,6 +49,7 @@ class Walkers {
   const WalkerStats& stats() const { return stats_; }
   uint32_t max_busy() const;  // from the fullest calendar bin
   uint64_t late_requests() const;
+  uint64_t calendar_bytes() const;  // both calendars' rings (sim.memory)
   static constexpr uint64_t kBinNs = 100;  // chosen: a few walk reads' worth
 
  private:
