@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
 
 #include "models/common/calendar.hpp"
 #include "models/common/sizes.hpp"
@@ -43,6 +46,51 @@ TEST(Calendar, DividerEqualsIntegerDivision) {
       }
     }
     ASSERT_EQ(div(~0ULL), ~0ULL / d) << d;
+  }
+}
+
+// The calendar against a plain reference of the same rule (a map of bins, `/` for every
+// division): random requests, some spilling over several bins, some arriving slightly out of
+// time order (within the bins kept), some with a long unloaded service time.
+TEST(Calendar, BookingsEqualAPlainReference) {
+  struct Reference {
+    uint64_t bin_ns, cap;
+    std::map<uint64_t, uint64_t> used;
+    BinCalendar::Booking book(uint64_t t, uint64_t units, uint64_t min_ns) {
+      if (units == 0) return {t, t + min_ns};  // no work: nothing booked
+      uint64_t start = t, b = t / bin_ns, left = units, fill = 0;
+      bool started = false;
+      for (;; ++b) {
+        uint64_t& u = used[b];
+        if (u >= cap) continue;
+        if (!started) start = std::max(start, b * bin_ns), started = true;
+        const uint64_t take = std::min(left, cap - u);
+        u += take, left -= take;
+        if (!left) {
+          fill = u;
+          break;
+        }
+      }
+      return {start, std::max(b * bin_ns + (fill * bin_ns + cap - 1) / cap, t + min_ns)};
+    }
+  };
+  for (const double rate : {0.37, 0.7, 1.01, 3.15, 31.5, 63.0}) {  // 37 and 101 units a bin (prime to
+                                                                    // 100 ns) reach the rounding boundary
+    BinCalendar c;
+    c.configure(rate, 100, 1'000'000);
+    Reference ref{100, static_cast<uint64_t>(std::llround(rate * 100))};
+    std::mt19937_64 rng(7);
+    uint64_t now = 1000;
+    for (int i = 0; i < 20'000; ++i) {
+      now += rng() % 200;
+      const uint64_t t = now - rng() % 500;  // up to 500 ns out of order
+      const uint64_t units = rng() % 4 == 0 ? rng() % (ref.cap * 5) : rng() % (ref.cap / 4 + 1);
+      const uint64_t min_ns = rng() % 8 == 0 ? rng() % 5000 : units / std::max<uint64_t>(1, ref.cap / 100);
+      const BinCalendar::Booking got = c.book(t, units, min_ns), want = ref.book(t, units, min_ns);
+      ASSERT_EQ(got.start_ns, want.start_ns) << "rate " << rate << " request " << i;
+      ASSERT_EQ(got.finish_ns, want.finish_ns) << "rate " << rate << " request " << i;
+    }
+    EXPECT_EQ(c.clamped, 0u);
   }
 }
 

@@ -78,7 +78,13 @@ class BinCalendar {
     uint64_t& first = bin(b);
     if (units <= capacity_ - first) {  // the common case: it fits in the bin of t (which is not full)
       first += units;
-      return {start, std::max(b * bin_ns_ + per_capacity_(first * bin_ns_ + capacity_ - 1), t + min_duration_ns)};
+      // Placed by b * bin + ceil(first * bin / capacity); when that is no later than its
+      // unloaded finish (alone: t >= b * bin), the finish is alone and the division is skipped:
+      // floor(x / capacity) <= y exactly when x < (y + 1) * capacity.
+      const uint64_t alone = t + min_duration_ns;
+      const uint64_t x = first * bin_ns_ + capacity_ - 1;
+      if (static_cast<unsigned __int128>(alone - b * bin_ns_ + 1) * capacity_ > x) return {start, alone};
+      return {start, std::max(b * bin_ns_ + per_capacity_(x), alone)};
     }
     return spill(b, t, units, min_duration_ns);
   }
