@@ -61,8 +61,7 @@ void FaultHandling::respond(PageRequest* req) {
 void FaultHandling::prq_loop() {
   for (;;) {
     // The next request is served once it has arrived and the one before has been handled.
-    const uint64_t next = prq_.next_arrival_ns();
-    const uint64_t start = next == Inbox::kNever ? next : std::max(next, prq_free_ns_);
+    const uint64_t start = std::max(prq_.next_arrival_ns(), prq_free_ns_);  // kNever: none sent
     prq_.wait_until(start);
     if (svc_->now_ns() < start || !prq_.arrived(svc_->now_ns())) continue;  // an earlier one was sent
     accept(prq_.pop());

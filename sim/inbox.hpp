@@ -35,7 +35,6 @@ class Inbox {
   Inbox& operator=(const Inbox&) = delete;
 
   void send(PageRequest* req, uint64_t arrive_ns);
-  bool empty() const { return q_.empty(); }
   uint64_t next_arrival_ns() const { return q_.empty() ? kNever : q_.top().arrive_ns; }
   bool arrived(uint64_t now_ns) const { return !q_.empty() && q_.top().arrive_ns <= now_ns; }
   PageRequest* pop();  // the earliest message

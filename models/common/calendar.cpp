@@ -46,10 +46,7 @@ BinCalendar::Booking BinCalendar::spill(uint64_t b, uint64_t t, uint64_t units, 
       break;
     }
   }
-  const uint64_t placed = b * bin_ns_ + per_capacity_(fill * bin_ns_ + capacity_ - 1);
-  // Fluid: its work is placed by `placed`; alone it would take min_duration from its arrival.
-  const uint64_t finish = std::max(placed, t + min_duration_ns);
-  return {start, finish};
+  return {start, finish_ns(b, fill, t + min_duration_ns)};
 }
 
 // Work spilled further ahead than the ring holds: twice the room, same bins.

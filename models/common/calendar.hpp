@@ -78,13 +78,7 @@ class BinCalendar {
     uint64_t& first = bin(b);
     if (units <= capacity_ - first) {  // the common case: it fits in the bin of t (which is not full)
       first += units;
-      // Placed by b * bin + ceil(first * bin / capacity); when that is no later than its
-      // unloaded finish (alone: t >= b * bin), the finish is alone and the division is skipped:
-      // floor(x / capacity) <= y exactly when x < (y + 1) * capacity.
-      const uint64_t alone = t + min_duration_ns;
-      const uint64_t x = first * bin_ns_ + capacity_ - 1;
-      if (static_cast<unsigned __int128>(alone - b * bin_ns_ + 1) * capacity_ > x) return {start, alone};
-      return {start, std::max(b * bin_ns_ + per_capacity_(x), alone)};
+      return {start, finish_ns(b, first, t + min_duration_ns)};
     }
     return spill(b, t, units, min_duration_ns);
   }
@@ -106,6 +100,17 @@ class BinCalendar {
       bins_[end_ & mask_] = 0;
       ++end_;
     }
+  }
+  // A request whose last unit went into bin b, filling it to `fill`, and that alone would
+  // finish at alone_ns: fluid, its work is placed by b * bin + ceil(fill * bin / capacity),
+  // and it finishes then or alone, the later. When alone is inside bin b or after and the
+  // placement is no later, the division is skipped: floor(x / capacity) <= y exactly when
+  // x < (y + 1) * capacity.
+  uint64_t finish_ns(uint64_t b, uint64_t fill, uint64_t alone_ns) const {
+    const uint64_t bin_start = b * bin_ns_, x = fill * bin_ns_ + capacity_ - 1;
+    if (alone_ns >= bin_start && static_cast<unsigned __int128>(alone_ns - bin_start + 1) * capacity_ > x)
+      return alone_ns;
+    return std::max(bin_start + per_capacity_(x), alone_ns);
   }
   // book() when the request does not fit in the bin of t: from bin b on, spilling.
   Booking spill(uint64_t b, uint64_t t, uint64_t units, uint64_t min_duration_ns);
