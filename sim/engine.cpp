@@ -3,7 +3,8 @@
 //
 // Platform: host "cpu" (host.cores cores at 1 Gflop/s, so one flop is one ns of work) with
 // a swap disk, host "iommu", one host per device; a PCIe link per device (latency,
-// bandwidth) to the IOMMU and a root-complex link from the IOMMU to the CPU.
+// bandwidth) to the IOMMU and a root-complex link from the IOMMU to the CPU. CPU work on the
+// host's cores goes through sim/cpu_cores.hpp (SimGrid's sharing, a timed wait while unshared).
 //
 // Parts and their threads (actors):
 //  - fault handling (sim/fault_handling.cpp): the PRQ on the IOMMU, a handler per CPU core;

@@ -63,7 +63,7 @@ void SimServices::sleep_until(uint64_t t) {
 
 void SimServices::cpu_work(uint64_t ns) {
   if (!ns) return;
-  sg4::this_actor::execute(static_cast<double>(ns));  // hosts run at 1 Gflop/s: a flop is a ns
+  cores_.work(ns);
   ++events_;
 }
 

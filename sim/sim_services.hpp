@@ -9,12 +9,13 @@
 #include <string>
 
 #include "models/host/services.hpp"
+#include "sim/cpu_cores.hpp"
 
 namespace iopf {
 
 class SimServices final : public HostServices {
  public:
-  SimServices(simgrid::s4u::Host* cpu, simgrid::s4u::Disk* swap) : cpu_(cpu), swap_(swap) {}
+  SimServices(simgrid::s4u::Host* cpu, simgrid::s4u::Disk* swap) : cpu_(cpu), swap_(swap), cores_(cpu) {}
 
   static uint64_t clock_ns();
   uint64_t now_ns() const override { return clock_ns(); }
@@ -33,6 +34,7 @@ class SimServices final : public HostServices {
   // SimGrid activities the model started (sleeps, waits, messages, executions, I/O).
   void count_event() { ++events_; }
   uint64_t events() const { return events_; }
+  const CpuCores& cores() const { return cores_; }
   // The first exception thrown inside an actor ("actor: what"), or empty.
   const std::string& failure() const { return failure_; }
 
@@ -41,6 +43,7 @@ class SimServices final : public HostServices {
 
   simgrid::s4u::Host* cpu_;
   simgrid::s4u::Disk* swap_;
+  CpuCores cores_;  // the host's cores, for cpu_work
   uint64_t events_ = 0;
   std::string failure_;
 };

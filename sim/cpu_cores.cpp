@@ -1,0 +1,71 @@
+#include "sim/cpu_cores.hpp"
+
+#include <simgrid/s4u.hpp>
+
+#include <algorithm>
+
+#include "sim/sim_services.hpp"
+
+namespace sg4 = simgrid::s4u;
+
+namespace iopf {
+
+CpuCores::CpuCores(sg4::Host* host) : host_(host), cores_(static_cast<uint32_t>(host->get_core_count())) {}
+
+void CpuCores::execute(uint64_t ns) {
+  if (ns) sg4::this_actor::execute(static_cast<double>(ns));  // 1 Gflop/s: a flop is a ns
+  --executing_;
+}
+
+void CpuCores::work(uint64_t ns) {
+  if (!ns) return;
+  if (sg4::this_actor::get_host() != host_) {  // not on the host's cores: nothing to share with
+    sg4::this_actor::execute(static_cast<double>(ns));
+    return;
+  }
+  if (executing_ + alone_.size() < cores_) {  // a core of its own, for now
+    const uint64_t end = SimServices::clock_ns() + ns;
+    sg4::SemaphorePtr sem = sg4::Semaphore::create(0);
+    Waiter me{sem.get(), end};
+    // Leaves alone_ however the wait ends (an actor killed in it unwinds through here too).
+    struct Leave {
+      std::vector<Waiter*>& alone;
+      Waiter& me;
+      ~Leave() {
+        if (!me.shared) alone.erase(std::find(alone.begin(), alone.end(), &me));
+      }
+    } leave{alone_, me};
+    alone_.push_back(&me);
+    sem->acquire_timeout(static_cast<double>(ns) / 1e9);  // as the CPU model times it: flops / speed
+    if (!me.shared) {
+      ++fast_works_;
+      return;
+    }
+    // The cores became shared before the end: what is left is an execution (counted already).
+    execute(end - std::min(end, SimServices::clock_ns()));
+    return;
+  }
+  // This one shares the cores: every thread computing on a wait goes on as an execution. The
+  // state is settled before the first release, which is a simcall: other threads run then.
+  ++executing_;
+  std::vector<Waiter*> moved;
+  if (!alone_.empty()) {
+    ++shared_starts_;
+    const uint64_t now = SimServices::clock_ns();
+    size_t kept = 0;
+    for (Waiter* w : alone_) {
+      if (w->end_ns <= now) {  // ends now (its wait is timing out): nothing left to share
+        alone_[kept++] = w;
+        continue;
+      }
+      w->shared = true;
+      moved.push_back(w);
+    }
+    alone_.resize(kept);
+    executing_ += static_cast<uint32_t>(moved.size());
+  }
+  for (Waiter* w : moved) w->wake->release();
+  execute(ns);
+}
+
+}  // namespace iopf
