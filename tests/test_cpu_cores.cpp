@@ -32,10 +32,14 @@ struct Counts {
 };
 
 Counts run_both(std::vector<Job>* jobs, int cores) {
-  int argc = 4;
   char a0[] = "cpu_cores", a1[] = "--cfg=surf/precision:1e-12", a2[] = "--log=root.thresh:warning",
-       a3[] = "--cfg=network/model:CM02";
-  char* argv[] = {a0, a1, a2, a3, nullptr};
+       a3[] = "--cfg=network/model:CM02", a4[] = "--cfg=contexts/factory:thread";
+  char* argv[] = {a0, a1, a2, a3, a4, nullptr};
+#ifdef IOPFSIM_SANITIZE
+  int argc = 5;  // raw contexts switch stacks behind ASan's back
+#else
+  int argc = 4;
+#endif
   sg4::Engine e(&argc, argv);
   auto* zone = sg4::create_full_zone("test");
   sg4::Host* with_cores = zone->create_host("cores", 1e9)->set_core_count(cores)->seal();
