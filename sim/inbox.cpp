@@ -12,15 +12,12 @@ uint64_t message_ns(uint64_t latency_ns, uint64_t bytes, double bytes_per_s) {
   return latency_ns + static_cast<uint64_t>(std::llround(static_cast<double>(bytes) * 1e9 / bytes_per_s));
 }
 
-Inbox::Inbox(SimServices* svc) : svc_(svc), wake_(simgrid::s4u::Semaphore::create(0)) {}
+Inbox::Inbox(SimServices* svc) : svc_(svc) {}
 
 void Inbox::send(PageRequest* req, uint64_t arrive_ns) {
   const bool earliest = q_.empty() || arrive_ns < q_.top().arrive_ns;
   q_.push(Entry{arrive_ns, seq_++, req});
-  if (earliest && arrive_ns < waiting_until_) {
-    waiting_until_ = 0;  // one wake-up: later sends need not release again
-    wake_->release();
-  }
+  if (earliest) wake_.ring_by(arrive_ns);  // the owner, if asleep till later, wakes at its arrival
 }
 
 PageRequest* Inbox::pop() {
@@ -30,12 +27,8 @@ PageRequest* Inbox::pop() {
 }
 
 void Inbox::wait_until(uint64_t until_ns) {
-  const uint64_t now = svc_->now_ns();
-  if (until_ns <= now) return;
-  waiting_until_ = until_ns;
-  if (until_ns == kNever) wake_->acquire();
-  else wake_->acquire_timeout(static_cast<double>(until_ns - now) * 1e-9);
-  waiting_until_ = 0;
+  if (until_ns <= svc_->now_ns()) return;
+  wake_.sleep_until(until_ns);
   svc_->count_event();
 }
 

@@ -10,13 +10,16 @@
 // semaphore wait (bench: about 2.9 us per comm against 0.6 us per timed wait). Times are whole
 // ns (the flight rounded to the nearest ns).
 // Messages are taken in arrival order (equal arrivals in the order sent). A send that
-// arrives before the owner would wake (and is the new earliest) wakes it to wait again.
+// arrives before the owner would wake (and is the new earliest) brings its wake-up forward to
+// that arrival (sim/alarm.hpp).
 #pragma once
 #include <simgrid/forward.h>
 
 #include <cstdint>
 #include <queue>
 #include <vector>
+
+#include "sim/alarm.hpp"
 
 namespace iopf {
 
@@ -38,8 +41,8 @@ class Inbox {
   uint64_t next_arrival_ns() const { return q_.empty() ? kNever : q_.top().arrive_ns; }
   bool arrived(uint64_t now_ns) const { return !q_.empty() && q_.top().arrive_ns <= now_ns; }
   PageRequest* pop();  // the earliest message
-  // The owner blocks until until_ns (kNever: no deadline), or until a send arrives earlier
-  // than that and becomes the earliest message; it may also wake spuriously: callers re-check.
+  // The owner blocks until until_ns (kNever: no deadline), or until the arrival of a send
+  // that arrives earlier than that; callers re-check what has arrived.
   void wait_until(uint64_t until_ns);
 
  private:
@@ -50,10 +53,9 @@ class Inbox {
     bool operator>(const Entry& o) const { return arrive_ns != o.arrive_ns ? arrive_ns > o.arrive_ns : seq > o.seq; }
   };
   SimServices* svc_;
-  simgrid::s4u::SemaphorePtr wake_;
+  Alarm wake_;  // the owner's
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> q_;
   uint64_t seq_ = 0;
-  uint64_t waiting_until_ = 0;  // while the owner waits: its deadline; 0 when not waiting
 };
 
 }  // namespace iopf
