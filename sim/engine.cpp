@@ -219,7 +219,7 @@ EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args
   sys.activity.attach(&svc, &invq, sys.checker.get());
   if (trace) attach_trace(trace, sys, faults, invq);
 
-  svc.start_actor("prq", p.iommu, [&faults] { faults.prq_loop(); }, true);
+  svc.start_actor("prq", p.iommu, [&faults] { faults.prq_keeper(); }, true);
   svc.start_actor("inv_queue", p.iommu, [&invq] { invq.queue_loop(); }, true);
   svc.spawn_daemon("kswapd", [&sys] { sys.memory.reclaim_loop(); });
   for (uint32_t c = 0; c < sys.sc.host.cores; ++c)

@@ -21,7 +21,7 @@ namespace iopf {
 FaultHandling::FaultHandling(SimServices* svc, const IommuSpec& iommu, const HostSpec& host, HostMemory* memory,
                              uint64_t seed, const HostLink& host_link)
     : svc_(svc), iommu_(iommu), host_(host), memory_(memory), host_link_(host_link), prq_(svc),
-      irq_rng_(seed, streams::irq_latency()) {}
+      prq_timer_([this] { prq_serve(); }), irq_rng_(seed, streams::irq_latency()) {}
 
 FaultHandling::~FaultHandling() = default;
 
@@ -48,6 +48,7 @@ void FaultHandling::send(const PageRequest& request) {
   const DeviceSpec& ds = req->device->spec();  // device to IOMMU: its PCIe link
   prq_.send(req, svc_->now_ns() + message_ns(ds.pcie_latency_ns, kPageRequestBytes * req->pages,
                                              ds.pcie_bandwidth_bytes_per_s));
+  prq_schedule();
 }
 
 void FaultHandling::respond(PageRequest* req) {
@@ -58,14 +59,29 @@ void FaultHandling::respond(PageRequest* req) {
   responses(req->device).send(req, svc_->now_ns() + flight);
 }
 
-void FaultHandling::prq_loop() {
-  for (;;) {
-    // The next request is served once it has arrived and the one before has been handled.
-    const uint64_t start = std::max(prq_.next_arrival_ns(), prq_free_ns_);  // kNever: none sent
-    prq_.wait_until(start);
-    if (svc_->now_ns() < start || !prq_.arrived(svc_->now_ns())) continue;  // an earlier one was sent
-    accept(prq_.pop());
-  }
+// The next request is served once it has arrived and the one before has been handled: the
+// engine runs prq_serve then (prq_timer_), and a request sent to an idle PRQ arms it.
+void FaultHandling::prq_schedule() {
+  const uint64_t arrival = prq_.next_arrival_ns();
+  const uint64_t start = arrival == Inbox::kNever ? EngineTimer::kNever : std::max(arrival, prq_free_ns_);
+  if (start != prq_timer_.at_ns()) prq_timer_.arm(start);
+}
+
+void FaultHandling::prq_serve() {
+  svc_->guarded("prq", [this] {
+    svc_->count_event();
+    const uint64_t now = svc_->now_ns();
+    while (prq_free_ns_ <= now && prq_.arrived(now)) accept(prq_.pop());
+    prq_schedule();
+  });
+}
+
+void FaultHandling::prq_keeper() {
+  struct Stop {  // the run is over (SimGrid kills the daemons): so is the PRQ's timer
+    EngineTimer& timer;
+    ~Stop() { timer.disarm(); }
+  } stop{prq_timer_};
+  sg4::Semaphore::create(0)->acquire();
 }
 
 // The request's PRQ entries are taken, or it finds the PRQ full.

@@ -32,6 +32,7 @@
 #include "models/common/stats.hpp"
 #include "models/common/trace.hpp"
 #include "models/domain/domain.hpp"
+#include "sim/alarm.hpp"
 #include "sim/inbox.hpp"
 
 namespace iopf {
@@ -91,7 +92,9 @@ class FaultHandling {
   void retire(PageRequest* req);
   Inbox& responses(const Device* d);
 
-  void prq_loop();      // the IOMMU's PRQ: a thread on the IOMMU
+  // The IOMMU's PRQ is served by the engine itself (sim/alarm.hpp's EngineTimer, at each
+  // request's start: no thread to wake); this daemon on the IOMMU only ends that with the run.
+  void prq_keeper();
   void handler_loop(uint32_t core = 0);  // one per host core
   void set_trace(TraceSink* trace) { trace_ = trace; }  // page requests and faults go there (--trace)
 
@@ -118,7 +121,11 @@ class FaultHandling {
   const HostSpec& host_;
   HostMemory* memory_;
   HostLink host_link_;
-  Inbox prq_;                   // page requests on their way to the IOMMU
+  void prq_schedule();  // arms prq_timer_ at the next request's start
+  void prq_serve();     // what the PRQ does at that start
+
+  Inbox prq_;                   // page requests on their way to the IOMMU (no thread waits on it)
+  EngineTimer prq_timer_;
   uint64_t prq_free_ns_ = 0;    // the IOMMU has handled the request before by then
   std::deque<Handoff> pending_;  // handed to the host, no handler free yet
   std::deque<Handler*> idle_;    // handlers waiting, longest first

@@ -90,15 +90,15 @@ void SimServices::spawn(const std::string& name, std::function<void()> body) {
 }
 
 void SimServices::start_actor(const std::string& name, sg4::Host* host, std::function<void()> body, bool daemon) {
-  sg4::ActorPtr a = sg4::Actor::create(name, host, [this, body = std::move(body)]() { guarded(body); });
+  sg4::ActorPtr a = sg4::Actor::create(name, host, [this, name, body = std::move(body)]() { guarded(name, body); });
   if (daemon) a->daemonize();
 }
 
-void SimServices::guarded(const std::function<void()>& body) {
+void SimServices::guarded(const std::string& who, const std::function<void()>& body) {
   try {
     body();
   } catch (const std::exception& e) {
-    if (failure_.empty()) failure_ = std::string(sg4::this_actor::get_name()) + ": " + e.what();
+    if (failure_.empty()) failure_ = who + ": " + e.what();
     sg4::Actor::kill_all();
   }
 }

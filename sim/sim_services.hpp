@@ -35,11 +35,13 @@ class SimServices final : public HostServices {
   void count_event() { ++events_; }
   uint64_t events() const { return events_; }
   const CpuCores& cores() const { return cores_; }
-  // The first exception thrown inside an actor ("actor: what"), or empty.
+  // The first exception thrown inside an actor or engine callback ("who: what"), or empty.
   const std::string& failure() const { return failure_; }
+  // Runs body; an exception ends the run as a failure of `who` (SimGrid aborts on one). For
+  // actors' bodies and for work the engine runs itself (sim/alarm.hpp's EngineTimer).
+  void guarded(const std::string& who, const std::function<void()>& body);
 
  private:
-  void guarded(const std::function<void()>& body);
 
   simgrid::s4u::Host* cpu_;
   simgrid::s4u::Disk* swap_;
