@@ -1,13 +1,14 @@
 // A thread's inbox of page requests in flight: each message arrives at its own time (sent
 // now, over a latency its sender computed), and the owning thread waits until the earliest
-// arrival or a deadline of its own, whichever comes first.
+// arrival or a deadline of its own, whichever comes first. (The PRQ's inbox has no thread:
+// the engine serves it, sim/fault_handling.cpp.)
 //
 // Why not a SimGrid comm per message: the links a page request, its hand-off and its
 // response cross carry nothing else in the model (DMA data is on the inline calendars of
 // models/device/root_complex.hpp), so a message's flight is its route's latency plus its
 // bytes at the route's bandwidth, with nothing to share it. A comm would compute the same
-// time through the network model and mailbox matching, at several times the cost of a timed
-// semaphore wait (bench: about 2.9 us per comm against 0.6 us per timed wait). Times are whole
+// time through the network model and mailbox matching, at several times the cost of a wait
+// (bench: about 2.9 us per comm against 0.6 us per timed wait). Times are whole
 // ns (the flight rounded to the nearest ns).
 // Messages are taken in arrival order (equal arrivals in the order sent). A send that
 // arrives before the owner would wake (and is the new earliest) brings its wake-up forward to
