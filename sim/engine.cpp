@@ -24,7 +24,8 @@
 // SimGrid, in time order, for every DMA due in [now, now + quantum), then sleeps to its next
 // due DMA. It syncs earlier when a DMA faults: it sleeps to the time the fault was detected
 // and only then sends the page request. So no DMA is issued more than one quantum ahead of
-// SimGrid time. Where an invalidation can take a translation away, the quantum is clamped
+// SimGrid time (a retried DMA goes no earlier than it was due: its page's response may come
+// before that). Where an invalidation can take a translation away (can_invalidate), the quantum is clamped
 // to the shortest time an invalidation can take to complete (inv_desc + inv_wait); an
 // invalidation started at or after `now` then completes at or after the window's end, so
 // no DMA *issued* in the window uses a translation after its invalidation completed. A
@@ -91,14 +92,32 @@ Platform build_platform(const System& sys) {
   return p;
 }
 
+// Whether a translation can be taken away while DMAs run: scripted invalidations, a guest's
+// unmaps (driven paths), a domain's own host activity (migration, THP collapse, dirty
+// logging), or reclaim, which starts only when free memory falls below host.free_target.
+// Reclaim is ruled out only when every domain's memory, page tables counted generously, fits
+// with that margin: a 4 KiB table maps 2 MiB (1/512 a level); 1/64 covers eight such tables
+// (levels and stages) and 1 MiB a domain their tops (chosen bounds, not measured).
+bool can_invalidate(const System& sys) {
+  const Scenario& sc = sys.sc;
+  if (!sc.invalidations.empty()) return true;
+  for (const auto& dev : sys.devices)
+    for (const Path& p : dev->paths())
+      if (p.driven()) return true;
+  bool faultable = false;
+  uint64_t most_used = sc.host.free_target_bytes;
+  for (const auto& d : sys.domains) {
+    if (d->moves_pages()) return true;
+    faultable = faultable || d->faultable();
+    most_used += d->spec().memory_bytes + d->spec().memory_bytes / 64 + (1ULL << 20);
+  }
+  return faultable && most_used > sc.host.memory_bytes;
+}
+
 // Where a translation can be taken away while DMAs run, the quantum must be clamped.
 uint64_t batch_quantum(const System& sys) {
   const Scenario& sc = sys.sc;
-  bool invalidations = !sc.invalidations.empty();
-  for (const auto& d : sys.domains) invalidations = invalidations || d->faultable();  // reclaim, migration, ...
-  for (const auto& dev : sys.devices)
-    for (const Path& p : dev->paths()) invalidations = invalidations || p.driven();  // guest unmaps
-  if (!invalidations || sc.engine.unsafe_batching) return sc.engine.quantum_ns;
+  if (!can_invalidate(sys) || sc.engine.unsafe_batching) return sc.engine.quantum_ns;
   return std::min(sc.engine.quantum_ns, sc.iommu.inv_desc_ns + sc.iommu.inv_wait_ns);
 }
 
@@ -214,6 +233,9 @@ EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args
   const uint64_t quantum = batch_quantum(sys);
   SimServices svc(p.cpu, p.swap);
   InvalidationQueue invq(&svc, &sys);
+  // The quantum was left unclamped because nothing could invalidate: an invalidation would
+  // break the batch rule, so it ends the run as an internal error instead.
+  if (!can_invalidate(sys) && !sys.sc.engine.unsafe_batching) invq.refuse_all("the batch quantum was not clamped");
   FaultHandling faults(&svc, sys.sc.iommu, sys.sc.host, &sys.memory, sys.sc.seed, kHostLink);
   sys.memory.attach(&svc, &invq, &sys.iommu, sys.checker.get());
   sys.activity.attach(&svc, &invq, sys.checker.get());

@@ -3,6 +3,7 @@
 #include <simgrid/s4u.hpp>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "models/iommu/inv_ranges.hpp"
 #include "sim/sim_services.hpp"
@@ -66,6 +67,9 @@ bool InvalidationQueue::targets(const Request& req, size_t device) const {
 
 uint64_t InvalidationQueue::invalidate(size_t dom_index, InvKind kind, InvReason reason,
                                        const std::vector<InvFilter>& filters, InvPort* port) {
+  if (!refuse_why_.empty())
+    throw std::logic_error("internal error: an invalidation of domain " + sys_->domains[dom_index]->spec().name +
+                           " in a run where none could happen (" + refuse_why_ + ")");
   const uint64_t submitted = svc_->now_ns();
   const Domain* dom = sys_->domains[dom_index].get();
   uint32_t ats = 0;  // ATS devices the invalidation reaches

@@ -87,6 +87,9 @@ class InvalidationQueue final : public Invalidator {
   void set_trace(TraceSink* trace) { trace_ = trace; }  // invalidations go there (--trace)
 
   const InvalidationStats& stats() const { return stats_; }
+  // From now on an invalidation throws std::logic_error naming `why` (the engine's promise
+  // that none can happen was wrong).
+  void refuse_all(const std::string& why) { refuse_why_ = why; }
 
  private:
   struct Request;
@@ -104,6 +107,7 @@ class InvalidationQueue final : public Invalidator {
   std::vector<simgrid::s4u::Mailbox*> atc_mb_;  // per device, null without ATS
   std::vector<std::unique_ptr<InvPort>> ports_;
   InvalidationStats stats_;
+  std::string refuse_why_;  // set: every invalidation is an internal error
   TraceSink* trace_ = nullptr;
 };
 

@@ -138,6 +138,40 @@ TEST(Window, ConcurrentFaultsOnIndependentPathsOrderedOnesWait) {
   EXPECT_GT(u(i["devices"][0]["pri"]["merged"]), 0u);
 }
 
+// A DMA issued ahead of SimGrid time (within the batch quantum) that merges into a page
+// request sent earlier can see the response arrive before its own due time: its retry must
+// not go before it was due (it did, and its latency wrapped around to 1.8e19 ns). Here the
+// quantum is 1 ms: nothing can invalidate, so it is not clamped; the 16 B reads of one page
+// due 1 us apart all wait on its first request.
+TEST(Window, ARetryGoesNoEarlierThanItsDmaWasDue) {
+  const json r = run_json(json::parse(R"({
+    "schema": "iopfsim.scenario/1", "name": "early-retry", "duration": "1ms", "engine": {"quantum": "1ms"},
+    "domains": [{"name": "vm", "kind": "shared_tdp", "memory": "1GiB"}],
+    "devices": [{"name": "acc", "domain": "vm", "ats": true, "pri": true,
+      "paths": [{"name": "p", "fault_tolerant": true,
+        "workload": {"region_size": "1MiB", "pattern": "sequential", "access_size": "16B", "rate": "1Mpps"}}]}]
+  })"), "early-retry");
+  EXPECT_EQ(u(r["sim"]["quantum_ns"]), 1000000u);
+  const json& lat = path(r, "p")["dma"]["latency_ns"];
+  EXPECT_GT(u(r["devices"][0]["pri"]["merged"]), 0u);
+  EXPECT_LT(u(lat["max"]), 1000000u);  // below the window: no DMA completed before it was due
+  EXPECT_GE(u(lat["min"]), 600u);      // at least a translated 16 B read
+}
+
+// The batch quantum is clamped (to inv_desc + inv_wait, 600 ns by default) exactly where a
+// translation can be taken away while DMAs run: here reclaim (host memory that the guest,
+// its page tables and free_target may not fit) or the domain's own page migration.
+TEST(Window, TheQuantumIsClampedOnlyWhereATranslationCanBeTakenAway) {
+  const json ample = run_json(nic_scenario("drop"), "q-ample");  // 1 GiB guest, 64 GiB host
+  EXPECT_EQ(u(ample["sim"]["quantum_ns"]), 10000u);
+  const json tight = run_json(nic_scenario("drop"), "q-tight", "--set /host/memory=1040MiB");
+  EXPECT_EQ(u(tight["sim"]["quantum_ns"]), 600u);  // 1 GiB + 1/64 + 1 MiB + 16 MiB free target > 1040 MiB
+  const json fits = run_json(nic_scenario("drop"), "q-fits", "--set /host/memory=1100MiB");
+  EXPECT_EQ(u(fits["sim"]["quantum_ns"]), 10000u);
+  const json moving = run_json(nic_scenario("drop"), "q-moving", "--set /domains/0/migration_rate=1k/s");
+  EXPECT_EQ(u(moving["sim"]["quantum_ns"]), 600u);
+}
+
 TEST(Costs, A2MiBFaultCostsAtLeastFiveTimesA4KiBMinorFault) {
   json s = nic_scenario("drop");
   const json small = run_json(s, "fault4k");

@@ -290,9 +290,11 @@ bool Path::retry(ParkedDma* p, uint64_t now_ns) {
   // read-only or stale entry for this page.
   const uint64_t page = p->va & ~kBasePageMask;
   dev_->atc().invalidate(InvFilter{dev_->asid(), ~0ULL, page, page + kBasePageBytes});
-  // The retried DMA keeps its due time, so its latency includes the fault.
+  // The retried DMA keeps its due time, so its latency includes the fault. It goes no earlier
+  // than it was due: a DMA issued ahead (within the batch quantum) can find its page's
+  // response, asked for by an earlier DMA, arriving before its own time.
   const ParkedDma was = *p;
-  return do_dma_outline(was.due_ns, now_ns, was.va, was.counted, p);
+  return do_dma_outline(was.due_ns, std::max(now_ns, was.due_ns), was.va, was.counted, p);
 }
 
 bool Path::do_dma_outline(uint64_t due_ns, uint64_t issue_ns, uint64_t va, bool counted, ParkedDma* parked) {

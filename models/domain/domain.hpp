@@ -80,6 +80,9 @@ class Domain {
   // ---- what a kind decides ----
   // Pages can be absent while devices run (they fault in, and can be taken away).
   virtual bool faultable() const { return !pin_all_; }
+  // The kind's own host threads (start) can take translations away while devices run
+  // (migration, THP collapse, dirty logging); reclaim is the host's, not counted here.
+  virtual bool moves_pages() const { return false; }
   // The host threads the kind needs while devices run (none by default).
   virtual void start(DomainRun& run) { (void)run; }
   // Keys the kind adds to the domain's report object.

@@ -171,6 +171,10 @@ class SharedTdpDomain final : public Domain {
     return has_doorbell();
   }
 
+  bool moves_pages() const override {
+    return faultable() && (p_.migration_rate_per_s > 0 || p_.thp_collapse_rate_per_s > 0 || p_.dirty_log_interval_ns > 0);
+  }
+
   void start(DomainRun& run) override {
     if (!faultable()) return;  // pinned by its policy: nothing moves
     HostActivity& act = run.activity;
