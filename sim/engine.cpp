@@ -114,10 +114,9 @@ bool can_invalidate(const System& sys) {
   return faultable && most_used > sc.host.memory_bytes;
 }
 
-// Where a translation can be taken away while DMAs run, the quantum must be clamped.
-uint64_t batch_quantum(const System& sys) {
-  const Scenario& sc = sys.sc;
-  if (!can_invalidate(sys) || sc.engine.unsafe_batching) return sc.engine.quantum_ns;
+// Where a translation can be taken away while DMAs run (clamp), the quantum must be clamped.
+uint64_t batch_quantum(const Scenario& sc, bool clamp) {
+  if (!clamp) return sc.engine.quantum_ns;
   return std::min(sc.engine.quantum_ns, sc.iommu.inv_desc_ns + sc.iommu.inv_wait_ns);
 }
 
@@ -230,12 +229,13 @@ EngineStats run_engine(System& sys, const std::vector<std::string>& simgrid_args
   sg4::Engine::on_deadlock_cb([&deadlock]() { deadlock = true; });
 
   const Platform p = build_platform(sys);
-  const uint64_t quantum = batch_quantum(sys);
+  const bool invalidations = can_invalidate(sys);
+  const uint64_t quantum = batch_quantum(sys.sc, invalidations && !sys.sc.engine.unsafe_batching);
   SimServices svc(p.cpu, p.swap);
   InvalidationQueue invq(&svc, &sys);
   // The quantum was left unclamped because nothing could invalidate: an invalidation would
   // break the batch rule, so it ends the run as an internal error instead.
-  if (!can_invalidate(sys) && !sys.sc.engine.unsafe_batching) invq.refuse_all("the batch quantum was not clamped");
+  if (!invalidations && !sys.sc.engine.unsafe_batching) invq.refuse_all("the batch quantum was not clamped");
   FaultHandling faults(&svc, sys.sc.iommu, sys.sc.host, &sys.memory, sys.sc.seed, kHostLink);
   sys.memory.attach(&svc, &invq, &sys.iommu, sys.checker.get());
   sys.activity.attach(&svc, &invq, sys.checker.get());

@@ -34,7 +34,6 @@ class SimServices final : public HostServices {
   // SimGrid activities the model started (sleeps, waits, messages, executions, I/O).
   void count_event() { ++events_; }
   uint64_t events() const { return events_; }
-  const CpuCores& cores() const { return cores_; }
   // The first exception thrown inside an actor or engine callback ("who: what"), or empty.
   const std::string& failure() const { return failure_; }
   // Runs body; an exception ends the run as a failure of `who` (SimGrid aborts on one). For
@@ -42,7 +41,6 @@ class SimServices final : public HostServices {
   void guarded(const std::string& who, const std::function<void()>& body);
 
  private:
-
   simgrid::s4u::Host* cpu_;
   simgrid::s4u::Disk* swap_;
   CpuCores cores_;  // the host's cores, for cpu_work

@@ -9,21 +9,15 @@
 
 #include "sim/alarm.hpp"
 #include "sim/sim_services.hpp"
+#include "sim_test_engine.hpp"
 
 namespace sg4 = simgrid::s4u;
 
 namespace {
 
 struct Engine {
-  char a0[6] = "alarm", a1[27] = "--cfg=surf/precision:1e-12", a2[26] = "--log=root.thresh:warning",
-       a3[30] = "--cfg=contexts/factory:thread";
-  char* argv[5] = {a0, a1, a2, a3, nullptr};
-#ifdef IOPFSIM_SANITIZE
-  int argc = 4;  // raw contexts switch stacks behind ASan's back
-#else
-  int argc = 3;
-#endif
-  sg4::Engine e{&argc, argv};
+  iopf::test::SimTestEngine sim;
+  sg4::Engine& e = sim.engine();
   sg4::Host* host;
   Engine() {
     auto* zone = sg4::create_full_zone("test");

@@ -14,6 +14,7 @@
 
 #include "sim/cpu_cores.hpp"
 #include "sim/sim_services.hpp"
+#include "sim_test_engine.hpp"
 
 namespace sg4 = simgrid::s4u;
 
@@ -32,15 +33,7 @@ struct Counts {
 };
 
 Counts run_both(std::vector<Job>* jobs, int cores) {
-  char a0[] = "cpu_cores", a1[] = "--cfg=surf/precision:1e-12", a2[] = "--log=root.thresh:warning",
-       a3[] = "--cfg=network/model:CM02", a4[] = "--cfg=contexts/factory:thread";
-  char* argv[] = {a0, a1, a2, a3, a4, nullptr};
-#ifdef IOPFSIM_SANITIZE
-  int argc = 5;  // raw contexts switch stacks behind ASan's back
-#else
-  int argc = 4;
-#endif
-  sg4::Engine e(&argc, argv);
+  iopf::test::SimTestEngine eng;
   auto* zone = sg4::create_full_zone("test");
   sg4::Host* with_cores = zone->create_host("cores", 1e9)->set_core_count(cores)->seal();
   sg4::Host* plain = zone->create_host("plain", 1e9)->set_core_count(cores)->seal();
@@ -59,7 +52,7 @@ Counts run_both(std::vector<Job>* jobs, int cores) {
       j->end_exec_ns = iopf::SimServices::clock_ns();
     });
   }
-  e.run();
+  eng.engine().run();
   return {cpu.fast_works(), cpu.shared_starts()};
 }
 
