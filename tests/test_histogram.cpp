@@ -40,8 +40,14 @@ TEST(Histogram, PercentilesWithinRelativeError) {
 }
 
 TEST(Histogram, IndexRoundTrips) {
-  for (uint64_t v : {0ull, 1ull, 127ull, 128ull, 129ull, 255ull, 256ull, 1000ull, 123456789ull, ~0ull}) {
+  std::vector<uint64_t> values{0ull, 1ull, 127ull, 128ull, 129ull, 255ull, 256ull, 1000ull, 123456789ull, ~0ull};
+  for (int k = 1; k < 64; ++k)  // every power of two's edges, where the bucket width doubles
+    for (uint64_t v : {(1ull << k) - 1, 1ull << k, (1ull << k) + 1}) values.push_back(v);
+  for (uint64_t v = 0; v < 4096; ++v) values.push_back(v);
+  for (uint64_t v : values) {
     const int i = Histogram::index(v);
+    ASSERT_GE(i, 0) << v;
+    ASSERT_LT(i, Histogram::kBuckets) << v;
     EXPECT_GE(Histogram::upper_bound(i), v);
     if (i > 0) {
       EXPECT_LT(Histogram::upper_bound(i - 1), v);

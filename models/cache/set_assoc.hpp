@@ -71,12 +71,10 @@ class SetAssoc {
     Way* set = &ways_v_[static_cast<size_t>(tag & (sets_ - 1)) * ways_];
     // Without a branch per way: which way hits is random, a branch on it mispredicts. At most
     // one way holds (tag, asid) (insert refreshes an existing one), so any match is the match.
-    uint32_t hit = ways_;
-    // (One compare of the two xors' or: GCC turns `tag == && asid ==` into a branch on the tag.)
-    for (uint32_t w = 0; w < ways_; ++w) {
-      const bool match = ((set[w].tag ^ tag) | (set[w].asid ^ asid)) == 0;
-      hit = match ? w : hit;
-    }
+    // The usual associativities unrolled: a loop over ways_ costs as much as the compares.
+    const uint32_t hit = ways_ == 4   ? find_way<4>(set, tag, asid)
+                         : ways_ == 8 ? find_way<8>(set, tag, asid)
+                                      : find_way(set, ways_, tag, asid);
     if (hit == ways_) return nullptr;
     if (policy_ == ReplPolicy::kLru) set[hit].stamp = ++clock_;
     return &set[hit].value;
@@ -155,6 +153,22 @@ class SetAssoc {
   }
 
  private:
+  // The way of set holding (tag, asid), or ways when none does.
+  // (One compare of the two xors' or: GCC turns `tag == && asid ==` into a branch on the tag.)
+  [[gnu::always_inline]] static uint32_t find_way(const Way* set, uint32_t ways, uint64_t tag, uint64_t asid) {
+    uint32_t hit = ways;
+#pragma GCC unroll 8
+    for (uint32_t w = 0; w < ways; ++w) {
+      const bool match = ((set[w].tag ^ tag) | (set[w].asid ^ asid)) == 0;
+      hit = match ? w : hit;
+    }
+    return hit;
+  }
+  template <uint32_t kWays>
+  [[gnu::always_inline]] static uint32_t find_way(const Way* set, uint64_t tag, uint64_t asid) {
+    return find_way(set, kWays, tag, asid);
+  }
+
   std::vector<Way> ways_v_;
   std::vector<uint32_t> rr_;
   uint32_t sets_ = 0;

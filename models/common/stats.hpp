@@ -40,11 +40,12 @@ class Histogram {
   // clamped to [min, max].
   uint64_t percentile(double q) const;
 
+  // Below kSub a bucket per value; above, kSub per power of two. Without a branch (a record of
+  // mostly-zero waits mixed with long ones mispredicts it): v | kSub has v's top bit when
+  // v >= kSub, and gives shift 0 (bucket v) below it.
   static int index(uint64_t v) {
-    if (v < static_cast<uint64_t>(kSub)) return static_cast<int>(v);
-    const int lg = 63 - __builtin_clzll(v);
-    const int shift = lg - kSubBits;
-    return kSub * (shift + 1) + static_cast<int>((v >> shift) - kSub);
+    const int shift = 63 - __builtin_clzll(v | static_cast<uint64_t>(kSub)) - kSubBits;
+    return kSub * shift + static_cast<int>(v >> shift);
   }
   static uint64_t upper_bound(int idx) {  // largest value in bucket idx
     if (idx < kSub) return static_cast<uint64_t>(idx);
