@@ -9,11 +9,19 @@ namespace iopf {
 
 namespace {
 
-// comm-pid [cpu] optional-flags seconds.fraction: event: fields
-const std::regex kLine(R"(^\s*(.+)-(\d+)\s+\[(\d+)\]\s+(?:[^\s:]+\s+)?(\d+)\.(\d{1,9}):\s+([\w:]+):\s*(.*)$)");
-const std::regex kMap(R"(^IOMMU: iova=0x([0-9a-fA-F]+) - 0x([0-9a-fA-F]+) paddr=0x([0-9a-fA-F]+) size=(\d+)\s*$)");
-const std::regex kUnmap(R"(^IOMMU: iova=0x([0-9a-fA-F]+) - 0x([0-9a-fA-F]+) size=(\d+) unmapped_size=(\d+)\s*$)");
-const std::regex kFault(R"(^IOMMU:\S+(?: \S+)? iova=0x([0-9a-fA-F]+) flags=0x([0-9a-fA-F]+)\s*$)");
+// Compiled on first use, not at start-up: every run would pay for them (about 8 M
+// instructions of regex compilation) while only a replayed workload reads a trace.
+struct Patterns {
+  // comm-pid [cpu] optional-flags seconds.fraction: event: fields
+  const std::regex line{R"(^\s*(.+)-(\d+)\s+\[(\d+)\]\s+(?:[^\s:]+\s+)?(\d+)\.(\d{1,9}):\s+([\w:]+):\s*(.*)$)"};
+  const std::regex map{R"(^IOMMU: iova=0x([0-9a-fA-F]+) - 0x([0-9a-fA-F]+) paddr=0x([0-9a-fA-F]+) size=(\d+)\s*$)"};
+  const std::regex unmap{R"(^IOMMU: iova=0x([0-9a-fA-F]+) - 0x([0-9a-fA-F]+) size=(\d+) unmapped_size=(\d+)\s*$)"};
+  const std::regex fault{R"(^IOMMU:\S+(?: \S+)? iova=0x([0-9a-fA-F]+) flags=0x([0-9a-fA-F]+)\s*$)"};
+};
+const Patterns& patterns() {
+  static const Patterns p;
+  return p;
+}
 constexpr uint64_t kFaultWrite = 0x1;  // IOMMU_FAULT_WRITE, include/linux/iommu.h
 
 uint64_t number(const std::string& s, int base, const std::string& where, const char* what) {
@@ -39,15 +47,15 @@ struct Reader {
   void event(const std::string& where, uint64_t t, const std::string& name, const std::string& fields) {
     std::smatch m;
     if (name == "map") {
-      if (!std::regex_match(fields, m, kMap)) throw ReplayError(where + ": map: expected \"IOMMU: iova=0x... - 0x... paddr=0x... size=N\", found \"" + fields + "\"");
+      if (!std::regex_match(fields, m, patterns().map)) throw ReplayError(where + ": map: expected \"IOMMU: iova=0x... - 0x... paddr=0x... size=N\", found \"" + fields + "\"");
       check_range(where, m[1], m[2], m[4]);
       out.dmas.push_back({at(where, t), number(m[1], 16, where, "iova"), false});
     } else if (name == "unmap") {
-      if (!std::regex_match(fields, m, kUnmap)) throw ReplayError(where + ": unmap: expected \"IOMMU: iova=0x... - 0x... size=N unmapped_size=N\", found \"" + fields + "\"");
+      if (!std::regex_match(fields, m, patterns().unmap)) throw ReplayError(where + ": unmap: expected \"IOMMU: iova=0x... - 0x... size=N unmapped_size=N\", found \"" + fields + "\"");
       check_range(where, m[1], m[2], m[3]);
       out.unmaps.push_back({at(where, t), number(m[1], 16, where, "iova"), number(m[3], 10, where, "size")});
     } else if (name == "io_page_fault") {
-      if (!std::regex_match(fields, m, kFault)) throw ReplayError(where + ": io_page_fault: expected \"IOMMU:<driver> <device> iova=0x... flags=0x...\", found \"" + fields + "\"");
+      if (!std::regex_match(fields, m, patterns().fault)) throw ReplayError(where + ": io_page_fault: expected \"IOMMU:<driver> <device> iova=0x... flags=0x...\", found \"" + fields + "\"");
       const bool write = number(m[2], 16, where, "flags") & kFaultWrite;
       out.dmas.push_back({at(where, t), number(m[1], 16, where, "iova"), write});
     } else {
@@ -78,7 +86,7 @@ ReplayTrace parse_replay(const std::string& text, const std::string& file) {
     if (skipped(line)) continue;
     const std::string where = file + ":" + std::to_string(no);
     std::smatch m;
-    if (!std::regex_match(line, m, kLine))
+    if (!std::regex_match(line, m, patterns().line))
       throw ReplayError(where + ": expected a trace-cmd report line \"comm-pid [cpu] seconds.fraction: event: fields\", found \"" +
                         line.substr(0, 120) + "\"");
     std::string frac = m[5];
