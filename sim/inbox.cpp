@@ -2,14 +2,13 @@
 
 #include <simgrid/s4u.hpp>
 
-#include <cmath>
-
+#include "models/common/rounding.hpp"
 #include "sim/sim_services.hpp"
 
 namespace iopf {
 
 uint64_t message_ns(uint64_t latency_ns, uint64_t bytes, double bytes_per_s) {
-  return latency_ns + static_cast<uint64_t>(std::llround(static_cast<double>(bytes) * 1e9 / bytes_per_s));
+  return latency_ns + round_half_away(static_cast<double>(bytes) * 1e9 / bytes_per_s);
 }
 
 Inbox::Inbox(SimServices* svc) : svc_(svc) {}

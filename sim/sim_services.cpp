@@ -2,8 +2,9 @@
 
 #include <simgrid/s4u.hpp>
 
-#include <cmath>
 #include <exception>
+
+#include "models/common/rounding.hpp"
 
 namespace sg4 = simgrid::s4u;
 
@@ -51,7 +52,7 @@ class SimCondition final : public Condition {
 
 std::unique_ptr<Condition> SimServices::make_condition() { return std::make_unique<SimCondition>(this); }
 
-uint64_t SimServices::clock_ns() { return static_cast<uint64_t>(std::llround(sg4::Engine::get_clock() * 1e9)); }
+uint64_t SimServices::clock_ns() { return round_half_away(sg4::Engine::get_clock() * 1e9); }
 
 void SimServices::sleep_until(uint64_t t) {
   const uint64_t n = now_ns();

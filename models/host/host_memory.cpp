@@ -1,7 +1,6 @@
 #include "models/host/host_memory.hpp"
 
-#include <cmath>
-
+#include "models/common/rounding.hpp"
 #include "models/common/sizes.hpp"
 #include "models/iommu/checker.hpp"
 #include "models/iommu/iommu.hpp"
@@ -61,7 +60,7 @@ FaultKind HostMemory::fault_in(Domain& dom, uint64_t va, bool write, bool* ok) {
   }
   uint64_t cpu = dom.sample_fault_cost_ns();
   if (kind == FaultKind::kMinor)  // zero-fill the bytes made present
-    cpu += static_cast<uint64_t>(std::llround(static_cast<double>(need) * 1e9 / spec_.zero_bytes_per_s));
+    cpu += round_half_away(static_cast<double>(need) * 1e9 / spec_.zero_bytes_per_s);
   if (kind == FaultKind::kMajor) {
     cpu += dom.sample_major_fault_cost_ns();
     svc_->sleep_until(svc_->now_ns() + spec_.swap_latency_ns);
