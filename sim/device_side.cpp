@@ -1,7 +1,9 @@
 #include "sim/device_side.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <queue>
 #include <set>
 #include <utility>
 #include <vector>
@@ -27,11 +29,41 @@ struct PageWait {
   bool requested_before = false;  // a re-send counts as a retry
 };
 
+// A min-heap that also loses arbitrary members: an erased value is dropped when it reaches
+// the top (each erase names a value present). Vectors, not tree nodes: a fault storm adds
+// and removes a wait's entries once per fault.
+template <class T>
+class LazyMinHeap {
+ public:
+  void push(const T& v) { live_.push(v); }
+  void erase(const T& v) {
+    gone_.push(v);
+    settle();
+  }
+  bool empty() const { return live_.empty(); }
+  const T& top() const { return live_.top(); }
+  void pop() {
+    live_.pop();
+    settle();
+  }
+
+ private:
+  // After it the top is a value not erased (equal copies are interchangeable).
+  void settle() {
+    while (!gone_.empty() && live_.top() == gone_.top()) {
+      live_.pop();
+      gone_.pop();
+    }
+  }
+  std::priority_queue<T, std::vector<T>, std::greater<T>> live_, gone_;
+};
+
 // The waits ordered by what the actor asks of them at every event, so that no event scans
 // every waiting page (with prq_overflow drop and a long pri_timeout thousands of lost
 // requests wait at once). Unsent waits are `pending` until their send_after_ns has passed,
 // then `ready` (sent in page order, as a scan of the waits by page sent them); sent ones are
-// ordered by the time their request times out.
+// ordered by the time their request times out. A page is in one of the three at a time, so
+// keys are unique and the heaps give the order ordered sets would.
 class WaitIndex {
  public:
   using Key = std::pair<uint64_t, uint64_t>;  // (time, page)
@@ -39,41 +71,45 @@ class WaitIndex {
   void add_unsent(uint64_t page, uint64_t send_after_ns) { pending_.emplace(send_after_ns, page); }
   // Unsent waits whose send_after_ns <= now become ready.
   void promote(uint64_t now) {
-    while (!pending_.empty() && pending_.begin()->first <= now) {
-      ready_.insert(pending_.begin()->second);
-      ready_after_.insert(pending_.begin()->first);
-      pending_.erase(pending_.begin());
+    while (!pending_.empty() && pending_.top().first <= now) {
+      ready_.push(pending_.top().second);
+      ready_after_.push(pending_.top().first);
+      pending_.pop();
     }
   }
-  const std::set<uint64_t>& ready() const { return ready_; }
-  void mark_sent(uint64_t page, uint64_t send_after_ns, uint64_t deadline_ns) {
-    ready_.erase(page);
-    ready_after_.erase(ready_after_.find(send_after_ns));
-    sent_.emplace(deadline_ns, page);
+  bool any_ready() const { return !ready_.empty(); }
+  uint64_t first_ready() const { return ready_.top(); }  // the lowest ready page
+  // first_ready() is sent (its send_after_ns as given to add_unsent).
+  void mark_first_sent(uint64_t send_after_ns, uint64_t deadline_ns) {
+    sent_.push({deadline_ns, ready_.top()});
+    ready_.pop();
+    ready_after_.erase(send_after_ns);
   }
   void answered(uint64_t page, uint64_t deadline_ns) { sent_.erase({deadline_ns, page}); }
   // The earliest send_after_ns of an unsent wait (Path::kNever when none).
   uint64_t first_unsent_ns() const {
     uint64_t t = Path::kNever;
-    if (!ready_after_.empty()) t = *ready_after_.begin();
-    if (!pending_.empty()) t = std::min(t, pending_.begin()->first);
+    if (!ready_after_.empty()) t = ready_after_.top();
+    if (!pending_.empty()) t = std::min(t, pending_.top().first);
     return t;
   }
   bool any_sent() const { return !sent_.empty(); }
-  uint64_t first_deadline_ns() const { return sent_.empty() ? Path::kNever : sent_.begin()->first; }
+  uint64_t first_deadline_ns() const { return sent_.empty() ? Path::kNever : sent_.top().first; }
   // Removes and returns the page of the earliest sent wait timed out by t (or false).
   bool pop_timed_out(uint64_t t, uint64_t* page) {
-    if (sent_.empty() || sent_.begin()->first > t) return false;
-    *page = sent_.begin()->second;
-    sent_.erase(sent_.begin());
+    if (sent_.empty() || sent_.top().first > t) return false;
+    *page = sent_.top().second;
+    sent_.pop();
     return true;
   }
 
  private:
-  std::set<Key> pending_;
-  std::set<uint64_t> ready_;
-  std::multiset<uint64_t> ready_after_;  // the ready waits' send_after_ns
-  std::set<Key> sent_;                   // (sent_ns + pri_timeout, page)
+  template <class T>
+  using MinHeap = std::priority_queue<T, std::vector<T>, std::greater<T>>;
+  MinHeap<Key> pending_;
+  MinHeap<uint64_t> ready_;
+  LazyMinHeap<uint64_t> ready_after_;  // the ready waits' send_after_ns
+  LazyMinHeap<Key> sent_;              // (sent_ns + pri_timeout, page)
 };
 
 class DeviceActor {
@@ -142,10 +178,9 @@ class DeviceActor {
   void send_requests(uint64_t now) {
     index_.promote(now);
     if (!dev_->pri_enabled(now)) return;  // Response Failure: no requests until the reset
-    while (room() && !index_.ready().empty()) {
-      const uint64_t page = *index_.ready().begin();
-      PageWait& w = waits_.at(page);
-      index_.mark_sent(page, w.send_after_ns, now + ds_.pri_timeout_ns);
+    while (room() && index_.any_ready()) {
+      PageWait& w = waits_.at(index_.first_ready());
+      index_.mark_first_sent(w.send_after_ns, now + ds_.pri_timeout_ns);
       const uint32_t group = ds_.prg_pages;
       if (w.requested_before) ++dev_->pri_retries;
       w.requested_before = true;
