@@ -113,6 +113,8 @@ class WaitIndex {
 };
 
 class DeviceActor {
+  using Waits = std::map<uint64_t, PageWait>;  // by page
+
  public:
   DeviceActor(Device* dev, SimServices* svc, FaultHandling* faults, const DeviceWindow& w)
       : dev_(dev), ds_(dev->spec()), svc_(svc), faults_(faults), window_(w),
@@ -162,8 +164,10 @@ class DeviceActor {
   // A parked DMA waits on its page; requests for a page already requested are merged.
   void park(const ParkedDma& d, bool again) {
     const uint64_t page = d.va & ~kBasePageMask;
-    auto [it, fresh] = waits_.try_emplace(page);
+    auto it = waits_.lower_bound(page);
+    const bool fresh = it == waits_.end() || it->first != page;
     if (fresh) {
+      it = new_wait(it, page);
       it->second.send_after_ns = d.detected_ns;
       index_.add_unsent(page, d.detected_ns);
     } else {
@@ -226,10 +230,9 @@ class DeviceActor {
       faults_->retire(resp);
       return;
     }
-    auto it = waits_.find(resp->va & ~kBasePageMask);
-    PageWait w = std::move(it->second);
-    index_.answered(it->first, w.sent_ns + ds_.pri_timeout_ns);
-    waits_.erase(it);
+    Waits::node_type node = waits_.extract(resp->va & ~kBasePageMask);
+    PageWait& w = node.mapped();
+    index_.answered(node.key(), w.sent_ns + ds_.pri_timeout_ns);
     dev_->pri_outstanding -= resp->pages;
     record(*resp, t - w.sent_ns);
     const PrgCode code = resp->code;
@@ -244,6 +247,19 @@ class DeviceActor {
       d.detected_ns = t + ds_.pri_backoff_ns;  // faulted again (auto-answered, or the page went away): back off
       park(d, true);
     }
+    w.dmas.clear();
+    w = PageWait{std::move(w.dmas)};
+    spare_.push_back(std::move(node));
+  }
+
+  // A wait for a page not waited on (hint: where it goes): an answered wait's node when there is one (with its
+  // DMAs' room), as a fault storm answers one and starts another per fault.
+  Waits::iterator new_wait(Waits::iterator hint, uint64_t page) {
+    if (spare_.empty()) return waits_.try_emplace(hint, page);
+    Waits::node_type node = std::move(spare_.back());
+    spare_.pop_back();
+    node.key() = page;
+    return waits_.insert(hint, std::move(node));
   }
 
   void record(const PageRequest& resp, uint64_t latency_ns) {
@@ -267,7 +283,8 @@ class DeviceActor {
   FaultHandling* faults_;
   DeviceWindow window_;
   Inbox& responses_;
-  std::map<uint64_t, PageWait> waits_;  // by page
+  Waits waits_;
+  std::vector<Waits::node_type> spare_;  // answered waits' nodes, emptied, for new_wait
   WaitIndex index_;                     // the same waits, by when each is next due
   std::set<uint64_t> abandoned_;  // ids of requests given up on (timed out)
   uint64_t next_id_ = 0;
