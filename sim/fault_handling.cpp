@@ -25,7 +25,7 @@ FaultHandling::FaultHandling(SimServices* svc, const IommuSpec& iommu, const Hos
 
 FaultHandling::~FaultHandling() = default;
 
-void FaultHandling::retire(PageRequest* req) { live_.erase(req); }
+void FaultHandling::retire(PageRequest* req) { retired_.push_back(req); }
 
 Inbox& FaultHandling::responses(const Device* d) {
   std::unique_ptr<Inbox>& in = responses_[d];
@@ -41,9 +41,14 @@ void FaultHandling::trace_request(const PageRequest* req, bool begin, const char
 }
 
 void FaultHandling::send(const PageRequest& request) {
-  auto owned = std::make_unique<PageRequest>(request);
-  PageRequest* req = owned.get();
-  live_.emplace(req, std::move(owned));
+  PageRequest* req;
+  if (retired_.empty()) {
+    req = &requests_.emplace_back(request);
+  } else {
+    req = retired_.back();
+    retired_.pop_back();
+    *req = request;
+  }
   if (trace_) trace_request(req, true, "pages", req->pages);
   const DeviceSpec& ds = req->device->spec();  // device to IOMMU: its PCIe link
   prq_.send(req, svc_->now_ns() + message_ns(ds.pcie_latency_ns, kPageRequestBytes * req->pages,

@@ -87,8 +87,8 @@ class FaultHandling {
 
   // The device side: sends a page request group (the response comes to responses(device)).
   void send(const PageRequest& req);
-  // A response the device is done with (or a request the PRQ lost) is freed; what is still in
-  // flight when the run ends goes with this object.
+  // A response the device is done with (or a request the PRQ lost) is retired, to be reused
+  // by a later send; what is still in flight when the run ends goes with this object.
   void retire(PageRequest* req);
   Inbox& responses(const Device* d);
 
@@ -130,7 +130,10 @@ class FaultHandling {
   std::deque<Handoff> pending_;  // handed to the host, no handler free yet
   std::deque<Handler*> idle_;    // handlers waiting, longest first
   std::unordered_map<const Device*, std::unique_ptr<Inbox>> responses_;
-  std::unordered_map<PageRequest*, std::unique_ptr<PageRequest>> live_;  // every request sent, until retired
+  // Every request sent: retired ones are reused, as a fault storm sends and retires one per
+  // fault (a map of owned requests cost an allocation and two hashes each).
+  std::deque<PageRequest> requests_;   // all there were at once (a deque: they stay put)
+  std::vector<PageRequest*> retired_;  // free for the next send
   PrqStats stats_;
   Rng irq_rng_;  // irq_latency samples (streams::irq_latency)
   TraceSink* trace_ = nullptr;
