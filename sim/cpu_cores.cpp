@@ -25,7 +25,13 @@ void CpuCores::work(uint64_t ns) {
   }
   if (executing_ + alone_.size() < cores_) {  // a core of its own, for now
     const uint64_t end = SimServices::clock_ns() + ns;
-    sg4::SemaphorePtr sem = sg4::Semaphore::create(0);
+    sg4::SemaphorePtr sem;
+    if (spare_sems_.empty()) {
+      sem = sg4::Semaphore::create(0);
+    } else {
+      sem = std::move(spare_sems_.back());
+      spare_sems_.pop_back();
+    }
     Waiter me{sem.get(), end};
     // Leaves alone_ however the wait ends (an actor killed in it unwinds through here too).
     struct Leave {
@@ -37,8 +43,9 @@ void CpuCores::work(uint64_t ns) {
     } leave{alone_, me};
     alone_.push_back(&me);
     sem->acquire_timeout(static_cast<double>(ns) / 1e9);  // as the CPU model times it: flops / speed
-    if (!me.shared) {
+    if (!me.shared) {  // timed out, and no release was sent to it: it can be reused
       ++fast_works_;
+      spare_sems_.push_back(std::move(sem));
       return;
     }
     // The cores became shared before the end: what is left is an execution (counted already).

@@ -41,6 +41,9 @@ class CpuCores {
   uint32_t cores_;
   std::vector<Waiter*> alone_;  // threads working on a core of their own (timed waits)
   uint32_t executing_ = 0;      // threads in a SimGrid execution on the host (or about to be)
+  // Semaphores of waits that timed out, for the next waits: one created and destroyed per
+  // work cost more than the wait itself.
+  std::vector<simgrid::s4u::SemaphorePtr> spare_sems_;
   uint64_t fast_works_ = 0;
   uint64_t shared_starts_ = 0;
 };
