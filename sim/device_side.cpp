@@ -29,41 +29,13 @@ struct PageWait {
   bool requested_before = false;  // a re-send counts as a retry
 };
 
-// A min-heap that also loses arbitrary members: an erased value is dropped when it reaches
-// the top (each erase names a value present). Vectors, not tree nodes: a fault storm adds
-// and removes a wait's entries once per fault.
-template <class T>
-class LazyMinHeap {
- public:
-  void push(const T& v) { live_.push(v); }
-  void erase(const T& v) {
-    gone_.push(v);
-    settle();
-  }
-  bool empty() const { return live_.empty(); }
-  const T& top() const { return live_.top(); }
-  void pop() {
-    live_.pop();
-    settle();
-  }
-
- private:
-  // After it the top is a value not erased (equal copies are interchangeable).
-  void settle() {
-    while (!gone_.empty() && live_.top() == gone_.top()) {
-      live_.pop();
-      gone_.pop();
-    }
-  }
-  std::priority_queue<T, std::vector<T>, std::greater<T>> live_, gone_;
-};
-
 // The waits ordered by what the actor asks of them at every event, so that no event scans
 // every waiting page (with prq_overflow drop and a long pri_timeout thousands of lost
 // requests wait at once). Unsent waits are `pending` until their send_after_ns has passed,
 // then `ready` (sent in page order, as a scan of the waits by page sent them); sent ones are
 // ordered by the time their request times out. A page is in one of the three at a time, so
-// keys are unique and the heaps give the order ordered sets would.
+// keys are unique and the heaps (pending, ready: they lose only their first) give the order
+// ordered sets would, without a tree node per fault.
 class WaitIndex {
  public:
   using Key = std::pair<uint64_t, uint64_t>;  // (time, page)
@@ -73,7 +45,8 @@ class WaitIndex {
   void promote(uint64_t now) {
     while (!pending_.empty() && pending_.top().first <= now) {
       ready_.push(pending_.top().second);
-      ready_after_.push(pending_.top().first);
+      const uint64_t t = pending_.top().first;
+      ready_after_.insert(std::upper_bound(ready_after_.begin(), ready_after_.end(), t), t);
       pending_.pop();
     }
   }
@@ -81,25 +54,25 @@ class WaitIndex {
   uint64_t first_ready() const { return ready_.top(); }  // the lowest ready page
   // first_ready() is sent (its send_after_ns as given to add_unsent).
   void mark_first_sent(uint64_t send_after_ns, uint64_t deadline_ns) {
-    sent_.push({deadline_ns, ready_.top()});
+    sent_.emplace(deadline_ns, ready_.top());
     ready_.pop();
-    ready_after_.erase(send_after_ns);
+    ready_after_.erase(std::lower_bound(ready_after_.begin(), ready_after_.end(), send_after_ns));
   }
   void answered(uint64_t page, uint64_t deadline_ns) { sent_.erase({deadline_ns, page}); }
   // The earliest send_after_ns of an unsent wait (Path::kNever when none).
   uint64_t first_unsent_ns() const {
     uint64_t t = Path::kNever;
-    if (!ready_after_.empty()) t = ready_after_.top();
+    if (!ready_after_.empty()) t = ready_after_.front();
     if (!pending_.empty()) t = std::min(t, pending_.top().first);
     return t;
   }
   bool any_sent() const { return !sent_.empty(); }
-  uint64_t first_deadline_ns() const { return sent_.empty() ? Path::kNever : sent_.top().first; }
+  uint64_t first_deadline_ns() const { return sent_.empty() ? Path::kNever : sent_.begin()->first; }
   // Removes and returns the page of the earliest sent wait timed out by t (or false).
   bool pop_timed_out(uint64_t t, uint64_t* page) {
-    if (sent_.empty() || sent_.top().first > t) return false;
-    *page = sent_.top().second;
-    sent_.pop();
+    if (sent_.empty() || sent_.begin()->first > t) return false;
+    *page = sent_.begin()->second;
+    sent_.erase(sent_.begin());
     return true;
   }
 
@@ -108,8 +81,11 @@ class WaitIndex {
   using MinHeap = std::priority_queue<T, std::vector<T>, std::greater<T>>;
   MinHeap<Key> pending_;
   MinHeap<uint64_t> ready_;
-  LazyMinHeap<uint64_t> ready_after_;  // the ready waits' send_after_ns
-  LazyMinHeap<Key> sent_;              // (sent_ns + pri_timeout, page)
+  // The ready waits' send_after_ns, sorted (a flat multiset: there are few, the waits held
+  // back for a request slot). They leave in page order, not time order: a heap erasing lazily
+  // kept every one that left behind an early one still waiting (+1.9 MiB in fault-storm).
+  std::vector<uint64_t> ready_after_;
+  std::set<Key> sent_;  // (sent_ns + pri_timeout, page): answers remove any of them
 };
 
 class DeviceActor {
