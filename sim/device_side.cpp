@@ -100,7 +100,7 @@ class DeviceActor {
     dev_->set_window(window_.origin_ns, window_.start_ns, window_.end_ns);
     for (;;) {
       const uint64_t now = svc_->now_ns();
-      resend_lost();
+      resend_lost(now);
       const uint64_t next_issue = issue_window(std::min(now + window_.quantum_ns, window_.end_ns));
       send_requests(now);
       if (next_issue == Path::kNever && waits_.empty()) break;  // every path is done
@@ -178,16 +178,17 @@ class DeviceActor {
 
   // The next response, if it arrives by `wake` (else the loop goes on: it re-sends what was lost).
   void wait_response(uint64_t wake) {
-    if (!responses_.arrived(svc_->now_ns())) {
+    uint64_t now = svc_->now_ns();
+    if (!responses_.arrived(now)) {
       responses_.wait_until(std::min(wake, responses_.next_arrival_ns()));
-      if (!responses_.arrived(svc_->now_ns())) return;
+      now = svc_->now_ns();
+      if (!responses_.arrived(now)) return;
     }
-    on_response(responses_.pop());
+    on_response(responses_.pop(), now);
   }
 
   // Requests unanswered for pri_timeout were lost (PRQ overflow, drop): send again.
-  void resend_lost() {
-    const uint64_t t = svc_->now_ns();
+  void resend_lost(uint64_t t) {
     uint64_t page = 0;
     while (index_.pop_timed_out(t, &page)) {
       PageWait& w = waits_.at(page);
@@ -200,8 +201,7 @@ class DeviceActor {
     }
   }
 
-  void on_response(PageRequest* resp) {
-    const uint64_t t = svc_->now_ns();
+  void on_response(PageRequest* resp, uint64_t t) {  // t: now
     if (abandoned_.erase(resp->id)) {  // answered after we gave up on it
       faults_->retire(resp);
       return;

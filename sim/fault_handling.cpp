@@ -76,7 +76,7 @@ void FaultHandling::prq_serve() {
   svc_->guarded("prq", [this] {
     svc_->count_event();
     const uint64_t now = svc_->now_ns();
-    while (prq_free_ns_ <= now && prq_.arrived(now)) accept(prq_.pop());
+    while (prq_free_ns_ <= now && prq_.arrived(now)) accept(prq_.pop(), now);
     prq_schedule();
   });
 }
@@ -90,7 +90,7 @@ void FaultHandling::prq_keeper() {
 }
 
 // The request's PRQ entries are taken, or it finds the PRQ full.
-void FaultHandling::accept(PageRequest* req) {
+void FaultHandling::accept(PageRequest* req, uint64_t now) {
   ++stats_.requests;
   if (stats_.depth + req->pages > iommu_.prq_depth) {
     ++stats_.overflows;
@@ -103,7 +103,6 @@ void FaultHandling::accept(PageRequest* req) {
     respond(req);
     return;
   }
-  const uint64_t now = svc_->now_ns();
   stats_.depth += req->pages;
   req->accepted_ns = now;
   stats_.max_depth = std::max(stats_.max_depth, stats_.depth);
@@ -176,8 +175,9 @@ void FaultHandling::handler_loop(uint32_t core) {
     // Woken by the first (when it reaches the host), the handler also takes what had reached
     // the host before it: one interrupt. Requests reach the host in the order handed off, so
     // only a handler that was busy when its first arrived finds others already there.
-    const uint64_t woken = std::max(svc_->now_ns(), first.ready_ns);
-    while (batch.size() < host_.fault_batch && !pending_.empty() && pending_.front().ready_ns <= svc_->now_ns()) {
+    const uint64_t now = svc_->now_ns();
+    const uint64_t woken = std::max(now, first.ready_ns);
+    while (batch.size() < host_.fault_batch && !pending_.empty() && pending_.front().ready_ns <= now) {
       batch.push_back(pending_.front().req);
       pending_.pop_front();
     }

@@ -109,7 +109,7 @@ class FaultHandling {
     simgrid::s4u::SemaphorePtr wake;
     Handoff given{nullptr, 0};
   };
-  void accept(PageRequest* req);
+  void accept(PageRequest* req, uint64_t now);
   void hand_off(PageRequest* req, uint64_t ready_ns);
   Handoff next_request(Handler& me);
   void respond(PageRequest* req);
