@@ -1,11 +1,10 @@
 #include "sim/alarm.hpp"
 
 #include <simgrid/kernel/Timer.hpp>
-#include <simgrid/s4u.hpp>
+
+#include <algorithm>
 
 #include "sim/sim_services.hpp"
-
-namespace sg4 = simgrid::s4u;
 
 namespace iopf {
 
@@ -26,32 +25,20 @@ void EngineTimer::arm(uint64_t at_ns) {
   });
 }
 
-Alarm::Alarm() : sem_(sg4::Semaphore::create(0)), timer_([this] { ring(); }) {}
+EngineWakeup::EngineWakeup(std::function<void()> fire)
+    : fire_(std::move(fire)), timer_([this] {
+        listening_ = false;
+        fire_();
+      }) {}
 
-void Alarm::ring() {
-  rung_ = true;
-  timer_.disarm();
-  sem_->release();
-}
-
-void Alarm::sleep_until(uint64_t at_ns) {
-  struct Done {  // also when the thread is killed while asleep (a daemon at the end of the run)
-    Alarm& a;
-    ~Done() {
-      a.timer_.disarm();
-      a.sleeping_ = false;
-    }
-  } done{*this};
-  sleeping_ = true;
-  rung_ = false;
+void EngineWakeup::arm(uint64_t at_ns, bool listening) {
+  listening_ = listening;
   timer_.arm(at_ns);
-  sem_->acquire();
 }
 
-void Alarm::ring_by(uint64_t at_ns) {
-  if (!sleeping_ || rung_ || at_ns >= timer_.at_ns()) return;
-  if (at_ns <= SimServices::clock_ns()) ring();
-  else timer_.arm(at_ns);
+void EngineWakeup::ring_by(uint64_t at_ns) {
+  if (!listening_ || at_ns >= timer_.at_ns()) return;
+  timer_.arm(std::max(at_ns, SimServices::clock_ns()));
 }
 
 }  // namespace iopf

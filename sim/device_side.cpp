@@ -1,17 +1,23 @@
 #include "sim/device_side.hpp"
 
+#include <simgrid/s4u.hpp>
+
 #include <algorithm>
 #include <functional>
 #include <map>
 #include <queue>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "models/common/sizes.hpp"
 #include "models/device/device.hpp"
+#include "sim/alarm.hpp"
 #include "sim/fault_handling.hpp"
 #include "sim/sim_services.hpp"
+
+namespace sg4 = simgrid::s4u;
 
 namespace iopf {
 
@@ -94,29 +100,63 @@ class DeviceActor {
  public:
   DeviceActor(Device* dev, SimServices* svc, FaultHandling* faults, const DeviceWindow& w)
       : dev_(dev), ds_(dev->spec()), svc_(svc), faults_(faults), window_(w),
-        responses_(faults->responses(dev)) {}
+        responses_(faults->responses(dev)), who_("device:" + dev->spec().name), wakeup_([this] { woken(); }) {
+    responses_.set_listener(&wakeup_);
+  }
+  ~DeviceActor() { responses_.set_listener(nullptr); }
 
+  // In the device's thread: the first step, then the engine runs the others on the device's
+  // EngineWakeup (no thread switch per wake-up); the thread only waits for the last.
   void run() {
     dev_->set_window(window_.origin_ns, window_.start_ns, window_.end_ns);
-    for (;;) {
-      const uint64_t now = svc_->now_ns();
-      resend_lost(now);
-      const uint64_t next_issue = issue_window(std::min(now + window_.quantum_ns, window_.end_ns));
-      send_requests(now);
-      if (next_issue == Path::kNever && waits_.empty()) break;  // every path is done
-      if (now >= window_.end_ns) break;  // the window closed: what still waits is in flight
-      uint64_t wake = std::min({next_issue, window_.end_ns, std::max(next_send_ns(), now + 1)});
-      wake = std::min(wake, index_.first_deadline_ns());
-      if (waits_.empty() || !index_.any_sent()) {
-        svc_->sleep_until(wake);
-        continue;
-      }
-      wait_response(wake);
-    }
-    finish();
+    done_ = sg4::Semaphore::create(0);
+    step(svc_->now_ns());
+    if (!finished_) done_->acquire();
   }
 
  private:
+  void woken() {
+    svc_->guarded(who_, [this] {
+      svc_->count_event();
+      const uint64_t now = svc_->now_ns();
+      if (awaiting_response_) {  // its wait for a response ended: by an arrival, or its deadline
+        awaiting_response_ = false;
+        if (responses_.arrived(now)) on_response(responses_.pop(), now);
+      }
+      step(now);
+    });
+  }
+
+  // The device's loop, until it must wait: issue, send, take arrived responses; then sleep
+  // until the next thing due, or wait for a response (which brings the wake-up forward).
+  void step(uint64_t now) {
+    for (;; now = svc_->now_ns()) {
+      resend_lost(now);
+      const uint64_t next_issue = issue_window(std::min(now + window_.quantum_ns, window_.end_ns));
+      send_requests(now);
+      // every path is done, or the window closed (what still waits is in flight)
+      if ((next_issue == Path::kNever && waits_.empty()) || now >= window_.end_ns) {
+        finish();
+        return;
+      }
+      uint64_t wake = std::min({next_issue, window_.end_ns, std::max(next_send_ns(), now + 1)});
+      wake = std::min(wake, index_.first_deadline_ns());
+      if (waits_.empty() || !index_.any_sent()) {
+        if (wake > now) return wakeup_.arm(wake, false);
+        continue;
+      }
+      if (responses_.arrived(now)) {
+        on_response(responses_.pop(), now);
+        continue;
+      }
+      const uint64_t until = std::min(wake, responses_.next_arrival_ns());
+      if (until > now) {
+        awaiting_response_ = true;
+        return wakeup_.arm(until, true);
+      }
+    }
+  }
+
   // Inline: the earliest DMA first, until `limit` or a page request is due to go out (the
   // next send time changes only when a DMA parks).
   uint64_t issue_window(uint64_t limit) {
@@ -174,17 +214,6 @@ class DeviceActor {
       w.sent_ns = now;
       faults_->send(PageRequest{dev_, w.sent_id, w.dmas.front().va, w.dmas.front().write, group});
     }
-  }
-
-  // The next response, if it arrives by `wake` (else the loop goes on: it re-sends what was lost).
-  void wait_response(uint64_t wake) {
-    uint64_t now = svc_->now_ns();
-    if (!responses_.arrived(now)) {
-      responses_.wait_until(std::min(wake, responses_.next_arrival_ns()));
-      now = svc_->now_ns();
-      if (!responses_.arrived(now)) return;
-    }
-    on_response(responses_.pop(), now);
   }
 
   // Requests unanswered for pri_timeout were lost (PRQ overflow, drop): send again.
@@ -251,6 +280,8 @@ class DeviceActor {
     for (auto& [page, w] : waits_)
       for (const ParkedDma& d : w.dmas) d.path->abandon_parked(d);
     for (Path& p : dev_->paths()) p.close_window();
+    finished_ = true;
+    done_->release();
   }
 
   Device* dev_;
@@ -264,6 +295,11 @@ class DeviceActor {
   WaitIndex index_;                     // the same waits, by when each is next due
   std::set<uint64_t> abandoned_;  // ids of requests given up on (timed out)
   uint64_t next_id_ = 0;
+  const std::string who_;          // for an error's message
+  EngineWakeup wakeup_;            // the engine runs the next step on it
+  bool awaiting_response_ = false;  // armed to wait for a response (or the deadline)
+  bool finished_ = false;
+  sg4::SemaphorePtr done_;  // released by finish(): the device's thread ends
 };
 
 }  // namespace

@@ -4,7 +4,9 @@
 //
 // Models: the batch rule (see sim/engine.cpp): every DMA due in [now, now + quantum) runs
 // inline, in due-time order across the device's paths (so its link sees its transfers in
-// order); the actor then sleeps to its next due DMA. A DMA that faults is parked on its page
+// order); the device then sleeps to its next due DMA. Its loop runs on the engine
+// (an EngineWakeup, sim/alarm.hpp): the device's thread takes the first step and waits for the
+// last, and each wake-up between is a callback, not a thread switch. A DMA that faults is parked on its page
 // (an ordered path stops behind it, others go on). One page request group per page: a fault
 // on a page already requested joins it (merged, as devices and the PRQ do). A group leaves
 // when its fault is detected and the device has pri_outstanding room (prg_pages requests per

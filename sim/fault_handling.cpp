@@ -20,7 +20,7 @@ namespace iopf {
 
 FaultHandling::FaultHandling(SimServices* svc, const IommuSpec& iommu, const HostSpec& host, HostMemory* memory,
                              uint64_t seed, const HostLink& host_link)
-    : svc_(svc), iommu_(iommu), host_(host), memory_(memory), host_link_(host_link), prq_(svc),
+    : svc_(svc), iommu_(iommu), host_(host), memory_(memory), host_link_(host_link),
       prq_timer_([this] { prq_serve(); }), irq_rng_(seed, streams::irq_latency()) {}
 
 FaultHandling::~FaultHandling() = default;
@@ -29,7 +29,7 @@ void FaultHandling::retire(PageRequest* req) { retired_.push_back(req); }
 
 Inbox& FaultHandling::responses(const Device* d) {
   std::unique_ptr<Inbox>& in = responses_[d];
-  if (!in) in = std::make_unique<Inbox>(svc_);
+  if (!in) in = std::make_unique<Inbox>();
   return *in;
 }
 

@@ -1,7 +1,7 @@
-// A thread's inbox of page requests in flight: each message arrives at its own time (sent
-// now, over a latency its sender computed), and the owning thread waits until the earliest
-// arrival or a deadline of its own, whichever comes first. (The PRQ's inbox has no thread:
-// the engine serves it, sim/fault_handling.cpp.)
+// An inbox of page requests in flight: each message arrives at its own time (sent now, over a
+// latency its sender computed), and its owner waits until the earliest arrival or a deadline
+// of its own, whichever comes first. Owners have no thread: the engine runs them (the PRQ,
+// sim/fault_handling.cpp; a device, on its EngineWakeup, sim/device_side.cpp).
 //
 // Why not a SimGrid comm per message: the links a page request, its hand-off and its
 // response cross carry nothing else in the model (DMA data is on the inline calendars of
@@ -12,7 +12,7 @@
 // ns (the flight rounded to the nearest ns).
 // Messages are taken in arrival order (equal arrivals in the order sent). A send that
 // arrives before the owner would wake (and is the new earliest) brings its wake-up forward to
-// that arrival (sim/alarm.hpp).
+// that arrival, while the owner listens (sim/alarm.hpp).
 #pragma once
 #include <simgrid/forward.h>
 
@@ -24,7 +24,6 @@
 
 namespace iopf {
 
-class SimServices;
 struct PageRequest;
 
 // Route latency plus bytes at the route's bandwidth, in whole ns (rounded to nearest).
@@ -34,7 +33,7 @@ class Inbox {
  public:
   static constexpr uint64_t kNever = ~0ULL;
 
-  explicit Inbox(SimServices* svc);  // holds pointers: FaultHandling owns the requests
+  Inbox() = default;  // holds pointers: FaultHandling owns the requests
   Inbox(const Inbox&) = delete;
   Inbox& operator=(const Inbox&) = delete;
 
@@ -42,9 +41,8 @@ class Inbox {
   uint64_t next_arrival_ns() const { return q_.empty() ? kNever : q_.top().arrive_ns; }
   bool arrived(uint64_t now_ns) const { return !q_.empty() && q_.top().arrive_ns <= now_ns; }
   PageRequest* pop();  // the earliest message
-  // The owner blocks until until_ns (kNever: no deadline), or until the arrival of a send
-  // that arrives earlier than that; callers re-check what has arrived.
-  void wait_until(uint64_t until_ns);
+  // The owner's wake-up: a send that arrives earlier than it rings it (null: nobody listens).
+  void set_listener(EngineWakeup* w) { listener_ = w; }
 
  private:
   struct Entry {
@@ -53,8 +51,7 @@ class Inbox {
     PageRequest* req;
     bool operator>(const Entry& o) const { return arrive_ns != o.arrive_ns ? arrive_ns > o.arrive_ns : seq > o.seq; }
   };
-  SimServices* svc_;
-  Alarm wake_;  // the owner's
+  EngineWakeup* listener_ = nullptr;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> q_;
   uint64_t seq_ = 0;
 };
