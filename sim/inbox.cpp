@@ -1,6 +1,7 @@
 #include "sim/inbox.hpp"
 
 #include "models/common/rounding.hpp"
+#include "sim/alarm.hpp"
 
 namespace iopf {
 

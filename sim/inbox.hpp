@@ -14,16 +14,13 @@
 // arrives before the owner would wake (and is the new earliest) brings its wake-up forward to
 // that arrival, while the owner listens (sim/alarm.hpp).
 #pragma once
-#include <simgrid/forward.h>
-
 #include <cstdint>
 #include <queue>
 #include <vector>
 
-#include "sim/alarm.hpp"
-
 namespace iopf {
 
+class EngineWakeup;  // sim/alarm.hpp
 struct PageRequest;
 
 // Route latency plus bytes at the route's bandwidth, in whole ns (rounded to nearest).

@@ -72,8 +72,8 @@ class SetAssoc {
     // Without a branch per way: which way hits is random, a branch on it mispredicts. At most
     // one way holds (tag, asid) (insert refreshes an existing one), so any match is the match.
     // The usual associativities unrolled: a loop over ways_ costs as much as the compares.
-    const uint32_t hit = ways_ == 4   ? find_way<4>(set, tag, asid)
-                         : ways_ == 8 ? find_way<8>(set, tag, asid)
+    const uint32_t hit = ways_ == 4   ? find_way(set, 4, tag, asid)
+                         : ways_ == 8 ? find_way(set, 8, tag, asid)
                                       : find_way(set, ways_, tag, asid);
     if (hit == ways_) return nullptr;
     if (policy_ == ReplPolicy::kLru) set[hit].stamp = ++clock_;
@@ -153,7 +153,8 @@ class SetAssoc {
   }
 
  private:
-  // The way of set holding (tag, asid), or ways when none does.
+  // The way of set holding (tag, asid), or ways when none does. Inline, so a literal ways
+  // unrolls the loop.
   // (One compare of the two xors' or: GCC turns `tag == && asid ==` into a branch on the tag.)
   [[gnu::always_inline]] static uint32_t find_way(const Way* set, uint32_t ways, uint64_t tag, uint64_t asid) {
     uint32_t hit = ways;
@@ -163,10 +164,6 @@ class SetAssoc {
       hit = match ? w : hit;
     }
     return hit;
-  }
-  template <uint32_t kWays>
-  [[gnu::always_inline]] static uint32_t find_way(const Way* set, uint64_t tag, uint64_t asid) {
-    return find_way(set, kWays, tag, asid);
   }
 
   std::vector<Way> ways_v_;
