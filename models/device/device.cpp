@@ -45,6 +45,7 @@ void Device::set_window(uint64_t origin_ns, uint64_t start_ns, uint64_t end_ns) 
 }
 
 void Path::set_window(uint64_t origin_ns, uint64_t start_ns, uint64_t end_ns) {
+  dev_->path_changed(this);
   origin_ns_ = origin_ns;
   window_lo_ns_ = start_ns;
   window_hi_ns_ = end_ns;
@@ -155,12 +156,33 @@ inline bool Path::issue_one(ParkedDma* parked) {
   return do_dma(due, std::max(due, ready), next_address(), counted, parked);
 }
 
+void Device::path_changed(const Path* p) {
+  const auto i = static_cast<uint32_t>(p - paths_.data());
+  if (path_stale_.size() <= i) path_stale_.resize(paths_.size());
+  if (path_stale_[i]) return;
+  path_stale_[i] = 1;
+  stale_paths_.push_back(i);
+}
+
+void Path::stop_until(uint64_t t_ns) {
+  ready_ns_ = t_ns > ready_ns_ ? t_ns : ready_ns_;
+  dev_->path_changed(this);
+}
+
 bool Device::issue_until(uint64_t limit_ns, uint64_t send_ns, ParkedDma* parked, uint64_t* next_issue_ns) {
-  // Each path's next issue time is kept: a DMA changes only its own path's, or every path's
-  // when it moved the device's ready time (a reset).
+  // Each path's next issue time is kept, between calls too: a DMA changes only its own path's,
+  // or every path's when it moved the device's ready time (a reset); between calls, only the
+  // paths marked stale changed (path_changed).
   const size_t n = paths_.size();
-  next_issue_ns_.resize(n);
-  for (size_t i = 0; i < n; ++i) next_issue_ns_[i] = paths_[i].next_issue_ns();
+  if (next_issue_ns_.size() != n || issue_ready_ns_ != ready_ns_) {
+    next_issue_ns_.resize(n);
+    for (size_t i = 0; i < n; ++i) next_issue_ns_[i] = paths_[i].next_issue_ns();
+  } else {
+    for (const uint32_t i : stale_paths_) next_issue_ns_[i] = paths_[i].next_issue_ns();
+  }
+  for (const uint32_t i : stale_paths_) path_stale_[i] = 0;
+  stale_paths_.clear();
+  issue_ready_ns_ = ready_ns_;
   for (;;) {
     size_t first = 0;
     uint64_t next = n ? next_issue_ns_[0] : Path::kNever;
@@ -184,12 +206,14 @@ bool Device::issue_until(uint64_t limit_ns, uint64_t send_ns, ParkedDma* parked,
       next_issue_ns_[first] = p.next_issue_ns();
     } else {
       for (size_t i = 0; i < n; ++i) next_issue_ns_[i] = paths_[i].next_issue_ns();
+      issue_ready_ns_ = ready_ns_;
     }
     if (!issued) return true;
   }
 }
 
 void Path::fail_parked(const ParkedDma& p, uint64_t now_ns, bool invalid) {
+  dev_->path_changed(this);
   --parked_;
   if (p.counted) {
     ++dma_.failed;
@@ -199,6 +223,7 @@ void Path::fail_parked(const ParkedDma& p, uint64_t now_ns, bool invalid) {
 }
 
 void Path::abandon_parked(const ParkedDma& p) {
+  dev_->path_changed(this);
   --parked_;
   if (p.counted) ++dma_.in_flight_at_end;
 }
@@ -233,6 +258,7 @@ void Path::count_backlog(uint64_t due_ns) {
 }
 
 void Path::close_window() {
+  dev_->path_changed(this);
   // Open loop: what was due before the window closed and never issued.
   const bool replay = !spec_.workload.replay.empty();
   if ((!replay && (!open_loop_ || !arrivals_)) || driven()) return;  // a driven path's driver counts its own
@@ -285,6 +311,7 @@ void Path::fail_unrecoverable(uint64_t t, bool counted) {
 }
 
 bool Path::retry(ParkedDma* p, uint64_t now_ns) {
+  dev_->path_changed(this);
   --parked_;
   // After a PRG response the device translates again: its ATC must not answer from a
   // read-only or stale entry for this page.

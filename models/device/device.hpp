@@ -151,7 +151,7 @@ class Path {
   // Tests only: the next completion in the window is not counted (breaks conservation).
   void lose_one_completion() { lose_completion_ = true; }
   Device& device() { return *dev_; }
-  void stop_until(uint64_t t_ns) { ready_ns_ = t_ns > ready_ns_ ? t_ns : ready_ns_; }
+  void stop_until(uint64_t t_ns);
   // Observation only: completions counted in the window also record their latency here
   // (a time series' per-interval histogram, which its sampler reads and clears); null: none.
   void set_interval_latency(Histogram* h) { interval_latency_ns_ = h; }
@@ -309,7 +309,15 @@ class Device {
   uint64_t ready_ns_ = 0;
   uint64_t pri_disabled_until_ns_ = 0;
   uint32_t dmas_since_msi_ = 0;
-  std::vector<uint64_t> next_issue_ns_;  // issue_until's: each path's next_issue_ns
+  // issue_until's: each path's next_issue_ns, kept between calls. A path changed outside
+  // issue_until (a retry, a failed or abandoned DMA, a reset, a new window) is marked stale
+  // and read again at the next call; a change of the device's ready time makes every path stale.
+  friend class Path;
+  void path_changed(const Path* p);
+  std::vector<uint64_t> next_issue_ns_;
+  std::vector<uint32_t> stale_paths_;
+  std::vector<uint8_t> path_stale_;
+  uint64_t issue_ready_ns_ = 0;  // ready_ns_ when next_issue_ns_ was last read
 };
 
 inline uint64_t Path::next_due_ns() const {
