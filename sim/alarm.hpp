@@ -2,7 +2,7 @@
 //
 // EngineTimer: a callback the engine runs at a time (a SimGrid kernel timer, run by the engine
 // itself between threads' steps), armed again at will; what it does must not block. The PRQ
-// (sim/fault_handling.hpp) serves its requests this way: no thread to wake for each.
+// and the fault handlers (sim/fault_handling.hpp) run this way: no thread to wake for each.
 // EngineWakeup: an EngineTimer that others may bring forward while its owner listens, the
 // wake-up of an owner that waits for the earlier of a time and a message (a device waiting for
 // a PRG response or its next deadline: sim/device_side.cpp, sim/inbox.hpp).

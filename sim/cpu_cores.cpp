@@ -10,7 +10,27 @@ namespace sg4 = simgrid::s4u;
 
 namespace iopf {
 
+namespace {
+// A thread's timed wait: interrupted by a release.
+struct TimedWait final : CpuCores::Alone {
+  explicit TimedWait(sg4::Semaphore* s) : sem(s) {}
+  void interrupt() override { sem->release(); }
+  sg4::Semaphore* sem;
+};
+}  // namespace
+
 CpuCores::CpuCores(sg4::Host* host) : host_(host), cores_(static_cast<uint32_t>(host->get_core_count())) {}
+
+void CpuCores::start_alone(Alone* w, uint64_t ns) {
+  w->end_ns = SimServices::clock_ns() + ns;
+  w->shared = false;
+  alone_.push_back(w);
+}
+
+void CpuCores::end_alone(Alone* w) {
+  alone_.erase(std::find(alone_.begin(), alone_.end(), w));
+  ++fast_works_;
+}
 
 void CpuCores::execute(uint64_t ns) {
   if (ns) sg4::this_actor::execute(static_cast<double>(ns));  // 1 Gflop/s: a flop is a ns
@@ -32,11 +52,12 @@ void CpuCores::work(uint64_t ns) {
       sem = std::move(spare_sems_.back());
       spare_sems_.pop_back();
     }
-    Waiter me{sem.get(), end};
+    TimedWait me(sem.get());
+    me.end_ns = end;
     // Leaves alone_ however the wait ends (an actor killed in it unwinds through here too).
     struct Leave {
-      std::vector<Waiter*>& alone;
-      Waiter& me;
+      std::vector<Alone*>& alone;
+      TimedWait& me;
       ~Leave() {
         if (!me.shared) alone.erase(std::find(alone.begin(), alone.end(), &me));
       }
@@ -55,12 +76,12 @@ void CpuCores::work(uint64_t ns) {
   // This one shares the cores: every thread computing on a wait goes on as an execution. The
   // state is settled before the first release, which is a simcall: other threads run then.
   ++executing_;
-  std::vector<Waiter*> moved;
+  std::vector<Alone*> moved;
   if (!alone_.empty()) {
     ++shared_starts_;
     const uint64_t now = SimServices::clock_ns();
     size_t kept = 0;
-    for (Waiter* w : alone_) {
+    for (Alone* w : alone_) {
       if (w->end_ns <= now) {  // ends now (its wait is timing out): nothing left to share
         alone_[kept++] = w;
         continue;
@@ -71,7 +92,7 @@ void CpuCores::work(uint64_t ns) {
     alone_.resize(kept);
     executing_ += static_cast<uint32_t>(moved.size());
   }
-  for (Waiter* w : moved) w->wake->release();
+  for (Alone* w : moved) w->interrupt();
   execute(ns);
 }
 

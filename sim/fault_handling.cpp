@@ -111,6 +111,37 @@ void FaultHandling::accept(PageRequest* req, uint64_t now) {
   hand_off(req, prq_free_ns_ + message_ns(host_link_.latency_ns, kHandoffBytes, host_link_.bytes_per_s));
 }
 
+// A fault handler thread. The engine drives it through its batches (its timer ends each wait:
+// the interrupt's latency, a page's CPU work on a core of its own), so a fault storm's
+// handlers cost no thread switches; the thread runs only what must wait otherwise (memory to
+// be reclaimed, swap, cores shared), then hands the handler back to the engine.
+struct FaultHandling::Handler final : CpuCores::Alone {
+  Handler(FaultHandling* f, uint32_t c)
+      : core(c), who("fault_handler:" + std::to_string(c)), wake(sg4::Semaphore::create(0)),
+        timer([f, this] { f->on_timer(*this); }) {}
+  // The cores became shared during its page's work: its thread goes on with what is left.
+  void interrupt() override {
+    timer.disarm();
+    on_core = false;
+    rest = true;
+    wake->release();
+  }
+
+  uint32_t core;
+  std::string who;         // for an error's message
+  sg4::SemaphorePtr wake;  // its thread waits here while the engine drives it
+  EngineTimer timer;
+  bool on_core = false;    // the timer ends a page's CPU work (else the interrupt's latency)
+  bool rest = false;       // its thread must first finish the interrupted work
+  std::vector<PageRequest*> batch;
+  size_t at = 0;           // batch[at] is being handled
+  bool begun = false;      // batch[at]'s handling has begun
+  uint32_t page = 0;       // batch[at]'s next page
+  bool ok = true;          // batch[at]'s faulting page could be had
+  uint64_t start_ns = 0;   // batch[at]'s handling began
+  HostMemory::PageFault fault;  // the page on the core (on_core)
+};
+
 void FaultHandling::hand_off(PageRequest* req, uint64_t ready_ns) {
   if (idle_.empty()) {
     pending_.push_back(Handoff{req, ready_ns});
@@ -118,72 +149,164 @@ void FaultHandling::hand_off(PageRequest* req, uint64_t ready_ns) {
   }
   Handler* h = idle_.front();
   idle_.pop_front();
-  h->given = Handoff{req, ready_ns};
-  h->wake->release();
+  svc_->count_event();  // its wake-up
+  if (!begin_batch(*h, Handoff{req, ready_ns})) run(*h);
 }
 
-// The handler's next request: one already handed off, or the next one to be.
-FaultHandling::Handoff FaultHandling::next_request(Handler& me) {
-  if (!pending_.empty()) {
-    const Handoff h = pending_.front();
+// Woken by the first (when it reaches the host), the handler also takes what had reached the
+// host before it: one interrupt. Requests reach the host in the order handed off, so only a
+// handler that was busy when its first arrived finds others already there.
+bool FaultHandling::begin_batch(Handler& h, const Handoff& first) {
+  h.batch.assign(1, first.req);
+  h.at = 0;
+  h.begun = false;
+  const uint64_t now = svc_->now_ns();
+  const uint64_t woken = std::max(now, first.ready_ns);
+  while (h.batch.size() < host_.fault_batch && !pending_.empty() && pending_.front().ready_ns <= now) {
+    h.batch.push_back(pending_.front().req);
     pending_.pop_front();
-    return h;
   }
-  idle_.push_back(&me);
-  me.wake->acquire();
-  svc_->count_event();
-  return me.given;
+  // Interrupt delivery and handler wake-up: latency, not CPU work.
+  const uint64_t handled_from = woken + host_.irq_latency.sample_ns(irq_rng_);
+  if (handled_from <= now) return false;
+  h.on_core = false;
+  h.timer.arm(handled_from);
+  return true;
 }
 
-void FaultHandling::handle(PageRequest* req, uint32_t core) {
-  static constexpr const char* kFaultNames[] = {"no fault", "minor fault", "major fault", "write-protect fault"};
-  const uint64_t start_ns = svc_->now_ns();
-  Domain& dom = req->device->domain();
-  if (req->va >= dom.spec().memory_bytes || !dom.answers_page_requests()) {  // outside guest memory, or a gIOVA
-    req->code = PrgCode::kInvalid;
-  } else {
-    // The faulting page decides the response; the rest of the group is best effort (pages
-    // past the end of guest memory are skipped).
-    bool ok = true;
-    for (uint32_t i = 0; i < req->pages; ++i) {
-      const uint64_t va = (req->va & ~kBasePageMask) + kBasePageBytes * i;
-      if (va >= dom.spec().memory_bytes) break;
-      bool page_ok = true;
-      const FaultKind kind = memory_->fault_in(dom, i ? va : req->va, req->write, &page_ok);
-      if (i == 0) {
-        req->kind = kind;
-        ok = page_ok;
+// Handles h's batch at now until it must wait: for its timer, for a request (idle), or in its
+// thread; then, the batch done, takes the next one.
+void FaultHandling::run(Handler& h) {
+  for (;;) {
+    if (h.at == h.batch.size()) {
+      if (pending_.empty()) {
+        idle_.push_back(&h);
+        return;
       }
-      ++stats_.device_faults[static_cast<int>(kind)];
+      const Handoff first = pending_.front();
+      pending_.pop_front();
+      if (begin_batch(h, first)) return;
+      continue;
     }
-    req->code = ok ? PrgCode::kSuccess : PrgCode::kFailure;
+    PageRequest* req = h.batch[h.at];
+    if (!h.begun) begin_request(h, req);
+    if (!more_pages(h, req)) {
+      end_request(h, req);
+      continue;
+    }
+    const uint64_t va = (req->va & ~kBasePageMask) + kBasePageBytes * h.page;
+    Domain& dom = req->device->domain();
+    CpuCores& cores = svc_->cores();
+    if (!cores.core_free() || !memory_->start_fault(dom, h.page ? va : req->va, req->write, &h.fault)) {
+      to_thread(h);
+      return;
+    }
+    if (h.fault.kind != FaultKind::kNone && h.fault.cpu_ns) {
+      cores.start_alone(&h, h.fault.cpu_ns);
+      h.on_core = true;
+      h.timer.arm(svc_->now_ns() + h.fault.cpu_ns);
+      return;
+    }
+    if (h.fault.kind != FaultKind::kNone) memory_->finish_fault(dom, h.page ? va : req->va, req->write, h.fault);
+    end_page(h, req, h.fault.kind, true);
   }
+}
+
+void FaultHandling::on_timer(Handler& h) {
+  svc_->guarded(h.who, [&] {
+    svc_->count_event();  // the wait it ended (as a thread's sleep or work counts when it ends)
+    if (h.on_core) {  // its page's work is done
+      h.on_core = false;
+      svc_->cores().end_alone(&h);
+      PageRequest* req = h.batch[h.at];
+      const uint64_t va = (req->va & ~kBasePageMask) + kBasePageBytes * h.page;
+      memory_->finish_fault(req->device->domain(), h.page ? va : req->va, req->write, h.fault);
+      end_page(h, req, h.fault.kind, true);
+    }
+    run(h);
+  });
+}
+
+void FaultHandling::to_thread(Handler& h) { h.wake->release(); }
+
+// In h's thread: the rest of its batch, with waits.
+void FaultHandling::finish_in_thread(Handler& h) {
+  if (h.rest) {  // its page's work, interrupted: what is left, as an execution
+    h.rest = false;
+    svc_->cores().execute_rest(h.end_ns - std::min(h.end_ns, svc_->now_ns()));
+    svc_->count_event();
+    PageRequest* req = h.batch[h.at];
+    const uint64_t va = (req->va & ~kBasePageMask) + kBasePageBytes * h.page;
+    memory_->finish_fault(req->device->domain(), h.page ? va : req->va, req->write, h.fault);
+    end_page(h, req, h.fault.kind, true);
+  }
+  for (; h.at < h.batch.size();) {
+    PageRequest* req = h.batch[h.at];
+    if (!h.begun) begin_request(h, req);
+    while (more_pages(h, req)) {
+      const uint64_t va = (req->va & ~kBasePageMask) + kBasePageBytes * h.page;
+      bool page_ok = true;
+      const FaultKind kind = memory_->fault_in(req->device->domain(), h.page ? va : req->va, req->write, &page_ok);
+      end_page(h, req, kind, page_ok);
+    }
+    end_request(h, req);
+  }
+}
+
+void FaultHandling::begin_request(Handler& h, PageRequest* req) {
+  h.begun = true;
+  h.page = 0;
+  h.ok = true;
+  h.start_ns = svc_->now_ns();
+  const Domain& dom = req->device->domain();
+  // Outside guest memory, or a gIOVA: Invalid, and no page is looked at.
+  if (req->va >= dom.spec().memory_bytes || !dom.answers_page_requests()) req->code = PrgCode::kInvalid;
+}
+
+// The faulting page decides the response; the rest of the group is best effort (pages past
+// the end of guest memory are skipped).
+bool FaultHandling::more_pages(const Handler& h, const PageRequest* req) const {
+  if (req->code == PrgCode::kInvalid || h.page >= req->pages) return false;
+  return (req->va & ~kBasePageMask) + kBasePageBytes * h.page < req->device->domain().spec().memory_bytes;
+}
+
+void FaultHandling::end_page(Handler& h, PageRequest* req, FaultKind kind, bool ok) {
+  if (h.page == 0) {
+    req->kind = kind;
+    h.ok = ok;
+  }
+  ++stats_.device_faults[static_cast<int>(kind)];
+  ++h.page;
+}
+
+void FaultHandling::end_request(Handler& h, PageRequest* req) {
+  static constexpr const char* kFaultNames[] = {"no fault", "minor fault", "major fault", "write-protect fault"};
+  if (req->code != PrgCode::kInvalid) req->code = h.ok ? PrgCode::kSuccess : PrgCode::kFailure;
   stats_.depth -= req->pages;
   stats_.residence_ns.record(svc_->now_ns() - req->accepted_ns);
   if (trace_ && req->code != PrgCode::kInvalid)
-    trace_->span(TraceCat::kFault, kFaultNames[static_cast<int>(req->kind)], {TraceTrack::kHostPid, core}, start_ns,
+    trace_->span(TraceCat::kFault, kFaultNames[static_cast<int>(req->kind)], {TraceTrack::kHostPid, h.core}, h.start_ns,
                  svc_->now_ns(), "va", req->va);
   respond(req);
+  ++h.at;
+  h.begun = false;
 }
 
 void FaultHandling::handler_loop(uint32_t core) {
-  Handler me{sg4::Semaphore::create(0)};
-  std::vector<PageRequest*> batch;
-  for (;;) {
-    const Handoff first = next_request(me);
-    batch.assign(1, first.req);
-    // Woken by the first (when it reaches the host), the handler also takes what had reached
-    // the host before it: one interrupt. Requests reach the host in the order handed off, so
-    // only a handler that was busy when its first arrived finds others already there.
-    const uint64_t now = svc_->now_ns();
-    const uint64_t woken = std::max(now, first.ready_ns);
-    while (batch.size() < host_.fault_batch && !pending_.empty() && pending_.front().ready_ns <= now) {
-      batch.push_back(pending_.front().req);
-      pending_.pop_front();
+  Handler h(this, core);
+  struct Leave {  // an actor killed (the run is over) unwinds through here: off the core and idle list
+    FaultHandling& fh;
+    Handler& h;
+    ~Leave() {
+      if (h.on_core) fh.svc_->cores().end_alone(&h);
+      fh.idle_.erase(std::remove(fh.idle_.begin(), fh.idle_.end(), &h), fh.idle_.end());
     }
-    // Interrupt delivery and handler wake-up: latency, not CPU work.
-    svc_->sleep_until(woken + host_.irq_latency.sample_ns(irq_rng_));
-    for (PageRequest* req : batch) handle(req, core);
+  } leave{*this, h};
+  run(h);
+  for (;;) {
+    h.wake->acquire();  // the engine drives it until something must wait
+    finish_in_thread(h);
+    run(h);
   }
 }
 

@@ -16,6 +16,11 @@
 // response: Success, Invalid (outside guest memory) or Failure (no memory could be had). The
 // response crosses back (root complex and PCIe latency, 16 B).
 // Messages are timed in-line (sim/inbox.hpp): their links carry nothing else in the model.
+// A handler thread is driven by the engine (sim/alarm.hpp's EngineTimer ends its interrupt
+// latency and each page's CPU work on a core of its own: CpuCores' engine-timed work), so a
+// fault costs no thread switches; the thread itself runs only what must wait otherwise
+// (memory to be reclaimed, a major fault's swap read, cores shared), then hands back. Each
+// wait then ends at its exact ns (a timed SimGrid wait could end one ns early).
 // Does not model: PRQ overflow recovery by software, Stop Markers, PASID-less requests.
 // Figures: message sizes are the PCIe header TLPs (4 DW); the handler batch default is chosen.
 #pragma once
@@ -105,15 +110,21 @@ class FaultHandling {
     PageRequest* req;
     uint64_t ready_ns;  // its descriptor has reached the host
   };
-  struct Handler {  // an idle handler thread, waiting to be given a request
-    simgrid::s4u::SemaphorePtr wake;
-    Handoff given{nullptr, 0};
-  };
+  struct Handler;  // a handler thread and its batch (fault_handling.cpp)
   void accept(PageRequest* req, uint64_t now);
   void hand_off(PageRequest* req, uint64_t ready_ns);
-  Handoff next_request(Handler& me);
   void respond(PageRequest* req);
-  void handle(PageRequest* req, uint32_t core);
+  // A handler's batch, driven by the engine (Handler's timer) while nothing but its CPU work on
+  // a core of its own must wait; what must wait is finished in its thread (finish_in_thread).
+  bool begin_batch(Handler& h, const Handoff& first);  // true: it waits for its interrupt
+  void run(Handler& h);
+  void on_timer(Handler& h);
+  void to_thread(Handler& h);
+  void finish_in_thread(Handler& h);
+  void begin_request(Handler& h, PageRequest* req);
+  bool more_pages(const Handler& h, const PageRequest* req) const;
+  void end_page(Handler& h, PageRequest* req, FaultKind kind, bool ok);
+  void end_request(Handler& h, PageRequest* req);
   void trace_request(const PageRequest* req, bool begin, const char* arg_name, uint64_t arg);
 
   SimServices* svc_;

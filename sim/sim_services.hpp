@@ -31,6 +31,7 @@ class SimServices final : public HostServices {
   // An actor on `host` whose body runs guarded; a daemon does not keep the run going.
   void start_actor(const std::string& name, simgrid::s4u::Host* host, std::function<void()> body, bool daemon);
 
+  CpuCores& cores() { return cores_; }  // the host's cores (cpu_work's)
   // SimGrid activities the model started (sleeps, waits, messages, executions, I/O).
   void count_event() { ++events_; }
   uint64_t events() const { return events_; }

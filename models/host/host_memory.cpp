@@ -47,37 +47,64 @@ bool HostMemory::reserve(uint64_t bytes) {
   return true;
 }
 
-FaultKind HostMemory::fault_in(Domain& dom, uint64_t va, bool write, bool* ok) {
-  *ok = true;
-  const FaultKind kind = dom.classify(va, write);
-  if (kind == FaultKind::kNone) return kind;
-  const uint64_t need = kind == FaultKind::kWriteProtect ? 0
-                        : kind == FaultKind::kMajor      ? kBasePageBytes
-                                                         : (1ULL << dom.fault_page_lg2());
-  if (need && !reserve(need)) {
-    *ok = false;
-    return kind;
-  }
+uint64_t HostMemory::need_bytes(const Domain& dom, FaultKind kind) const {
+  return kind == FaultKind::kWriteProtect ? 0 : kind == FaultKind::kMajor ? kBasePageBytes : (1ULL << dom.fault_page_lg2());
+}
+
+uint64_t HostMemory::sample_cost_ns(Domain& dom, FaultKind kind, uint64_t need) const {
   uint64_t cpu = dom.sample_fault_cost_ns();
   if (kind == FaultKind::kMinor)  // zero-fill the bytes made present
     cpu += round_half_away(static_cast<double>(need) * 1e9 / spec_.zero_bytes_per_s);
-  if (kind == FaultKind::kMajor) {
-    cpu += dom.sample_major_fault_cost_ns();
+  if (kind == FaultKind::kMajor) cpu += dom.sample_major_fault_cost_ns();
+  return cpu;
+}
+
+FaultKind HostMemory::fault_in(Domain& dom, uint64_t va, bool write, bool* ok) {
+  *ok = true;
+  PageFault f;
+  f.kind = dom.classify(va, write);
+  if (f.kind == FaultKind::kNone) return f.kind;
+  f.need_bytes = need_bytes(dom, f.kind);
+  if (f.need_bytes && !reserve(f.need_bytes)) {
+    *ok = false;
+    return f.kind;
+  }
+  f.cpu_ns = sample_cost_ns(dom, f.kind, f.need_bytes);
+  if (f.kind == FaultKind::kMajor) {
     svc_->sleep_until(svc_->now_ns() + spec_.swap_latency_ns);
     svc_->swap_read(kBasePageBytes);
     swap_in_bytes_ += kBasePageBytes;
   }
-  svc_->cpu_work(cpu);
-  fault_cpu_ns_ += cpu;
+  svc_->cpu_work(f.cpu_ns);
+  finish_fault(dom, va, write, f);
+  return f.kind;
+}
+
+bool HostMemory::start_fault(Domain& dom, uint64_t va, bool write, PageFault* f) {
+  f->kind = dom.classify(va, write);
+  f->need_bytes = 0;
+  f->cpu_ns = 0;
+  if (f->kind == FaultKind::kNone) return true;
+  if (f->kind == FaultKind::kMajor) return false;  // reads swap
+  const uint64_t need = need_bytes(dom, f->kind);
+  // reserve() would wait for reclaim, fail, or wake kswapd (a message): not here.
+  if (need && (free_bytes() < need || (free_bytes() - need < spec_.free_target_bytes && !kswapd_busy_))) return false;
+  use(static_cast<int64_t>(need));  // what reserve() does when the memory is free
+  f->need_bytes = need;
+  f->cpu_ns = sample_cost_ns(dom, f->kind, need);
+  return true;
+}
+
+void HostMemory::finish_fault(Domain& dom, uint64_t va, bool write, const PageFault& f) {
+  fault_cpu_ns_ += f.cpu_ns;
   const uint64_t used = dom.resolve(va, write);
-  use(static_cast<int64_t>(used) - static_cast<int64_t>(need));
-  if (kind == FaultKind::kWriteProtect) {
+  use(static_cast<int64_t>(used) - static_cast<int64_t>(f.need_bytes));
+  if (f.kind == FaultKind::kWriteProtect) {
     // The IOMMU may cache the read-only entry: drop it with the upgrade (done synchronously).
     const uint64_t page = va & ~kBasePageMask;
     iommu_->invalidate(InvFilter{make_asid(dom.iommu_view().id, 0), kAsidDomainMask, page, page + kBasePageBytes},
                        true);
   }
-  return kind;
 }
 
 void HostMemory::split_large(size_t di, uint64_t gpa, InvPort* port) {

@@ -56,6 +56,18 @@ class HostMemory {
   // Resolves one fault on the calling host core: cost, swap-in, mapping. Returns its kind;
   // kNone when it was already resolved, and sets *ok false when memory could not be had.
   FaultKind fault_in(Domain& dom, uint64_t va, bool write, bool* ok);
+  // The same in two steps, for a caller that times the CPU work itself and cannot wait for
+  // anything else (sim/fault_handling.cpp's handlers on the engine): start_fault decides the
+  // kind and takes the memory and the cost, or returns false, having done nothing, when the
+  // fault would wait (for reclaim or swap, or to wake kswapd): fault_in must then do it.
+  // After cpu_ns of work (none for kNone), finish_fault maps the page.
+  struct PageFault {
+    FaultKind kind = FaultKind::kNone;
+    uint64_t need_bytes = 0;
+    uint64_t cpu_ns = 0;
+  };
+  bool start_fault(Domain& dom, uint64_t va, bool write, PageFault* f);
+  void finish_fault(Domain& dom, uint64_t va, bool write, const PageFault& f);
   // Splits the large leaf holding gpa, if any, and invalidates it (reason thp_split).
   void split_large(size_t di, uint64_t gpa, InvPort* port);
   // kswapd: a host thread for the whole run.
@@ -76,6 +88,8 @@ class HostMemory {
  private:
   bool any_reclaimable() const;
   void wake_reclaim();
+  uint64_t need_bytes(const Domain& dom, FaultKind kind) const;
+  uint64_t sample_cost_ns(Domain& dom, FaultKind kind, uint64_t need) const;
   // Takes up to kReclaimBatch pages, invalidates them and writes them to swap; returns how many.
   uint32_t reclaim_batch(size_t* rr, InvPort* port);
 
