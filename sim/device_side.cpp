@@ -38,10 +38,11 @@ struct PageWait {
 // The waits ordered by what the actor asks of them at every event, so that no event scans
 // every waiting page (with prq_overflow drop and a long pri_timeout thousands of lost
 // requests wait at once). Unsent waits are `pending` until their send_after_ns has passed,
-// then `ready` (sent in page order, as a scan of the waits by page sent them); sent ones are
-// ordered by the time their request times out. A page is in one of the three at a time, so
-// keys are unique and the heaps (pending, ready: they lose only their first) give the order
-// ordered sets would, without a tree node per fault.
+// then `ready`, sent in the order they became due (detected, or backed off: a device sends its
+// page requests in the order it found the faults; the lower page first at the same ns); sent
+// ones are ordered by the time their request times out. A page is in one of the three at a
+// time, so keys are unique and the heaps (pending, ready: they lose only their first) give the
+// order ordered sets would, without a tree node per fault.
 class WaitIndex {
  public:
   using Key = std::pair<uint64_t, uint64_t>;  // (time, page)
@@ -50,25 +51,22 @@ class WaitIndex {
   // Unsent waits whose send_after_ns <= now become ready.
   void promote(uint64_t now) {
     while (!pending_.empty() && pending_.top().first <= now) {
-      ready_.push(pending_.top().second);
-      const uint64_t t = pending_.top().first;
-      ready_after_.insert(std::upper_bound(ready_after_.begin(), ready_after_.end(), t), t);
+      ready_.push(pending_.top());
       pending_.pop();
     }
   }
   bool any_ready() const { return !ready_.empty(); }
-  uint64_t first_ready() const { return ready_.top(); }  // the lowest ready page
-  // first_ready() is sent (its send_after_ns as given to add_unsent).
-  void mark_first_sent(uint64_t send_after_ns, uint64_t deadline_ns) {
-    sent_.emplace(deadline_ns, ready_.top());
+  uint64_t first_ready() const { return ready_.top().second; }  // the page due first
+  // first_ready() is sent.
+  void mark_first_sent(uint64_t deadline_ns) {
+    sent_.emplace(deadline_ns, ready_.top().second);
     ready_.pop();
-    ready_after_.erase(std::lower_bound(ready_after_.begin(), ready_after_.end(), send_after_ns));
   }
   void answered(uint64_t page, uint64_t deadline_ns) { sent_.erase({deadline_ns, page}); }
   // The earliest send_after_ns of an unsent wait (Path::kNever when none).
   uint64_t first_unsent_ns() const {
     uint64_t t = Path::kNever;
-    if (!ready_after_.empty()) t = ready_after_.front();
+    if (!ready_.empty()) t = ready_.top().first;
     if (!pending_.empty()) t = std::min(t, pending_.top().first);
     return t;
   }
@@ -86,11 +84,7 @@ class WaitIndex {
   template <class T>
   using MinHeap = std::priority_queue<T, std::vector<T>, std::greater<T>>;
   MinHeap<Key> pending_;
-  MinHeap<uint64_t> ready_;
-  // The ready waits' send_after_ns, sorted (a flat multiset: there are few, the waits held
-  // back for a request slot). They leave in page order, not time order: a heap erasing lazily
-  // kept every one that left behind an early one still waiting (+1.9 MiB in fault-storm).
-  std::vector<uint64_t> ready_after_;
+  MinHeap<Key> ready_;
   std::set<Key> sent_;  // (sent_ns + pri_timeout, page): answers remove any of them
 };
 
@@ -193,14 +187,14 @@ class DeviceActor {
     it->second.dmas.push_back(d);
   }
 
-  // Page requests whose faults have been detected by now, in page order, while request slots
-  // last.
+  // Page requests whose faults have been detected by now, in the order they were, while
+  // request slots last.
   void send_requests(uint64_t now) {
     index_.promote(now);
     if (!dev_->pri_enabled(now)) return;  // Response Failure: no requests until the reset
     while (room() && index_.any_ready()) {
       PageWait& w = waits_.at(index_.first_ready());
-      index_.mark_first_sent(w.send_after_ns, now + ds_.pri_timeout_ns);
+      index_.mark_first_sent(now + ds_.pri_timeout_ns);
       const uint32_t group = ds_.prg_pages;
       if (w.requested_before) ++dev_->pri_retries;
       w.requested_before = true;

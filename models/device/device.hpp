@@ -16,7 +16,8 @@
 // reset), arrivals that find the queue full are overruns (dropped, never issued). Closed-loop
 // paths keep `outstanding` DMAs in flight.
 // A translation fault (absent page, or a write to a read-only one) on a fault-tolerant path of
-// a device whose PRI is enabled parks the DMA until its page request is answered: an ordered
+// a device whose PRI is enabled parks the DMA until its page request is answered (requests
+// leave in the order the faults were found, up to pri_outstanding pages: sim/device_side.cpp): an ordered
 // path (a descriptor ring) stops behind it; an independent path (payload buffers, SVA work)
 // goes on issuing. Otherwise the device's intolerant_fault decides: abort (the DMA fails, the
 // device reports an error and the path stops until a device reset), drop (the packet is lost,
