@@ -126,19 +126,28 @@ TEST(CpuCores, WorkStartingAsAnotherEndsDoesNotWakeIt) {
   for (size_t i = 0; i < jobs.size(); ++i) ASSERT_EQ(jobs[i].end_cores_ns, jobs[i].end_exec_ns) << "job " << i;
 }
 
-TEST(CpuCores, RandomLoadsEndWhenSimGridsCpuModelEndsThem) {
-  std::mt19937_64 rng(7);
+// 400 jobs: mostly fewer threads than cores, with bursts (eight jobs at once: the cores become
+// shared) and quiet gaps.
+std::vector<Job> random_loads(uint64_t seed) {
+  std::mt19937_64 rng(seed);
   std::vector<Job> jobs;
   uint64_t t = 0;
   for (int i = 0; i < 400; ++i) {
-    // Mostly fewer threads than cores, with bursts (eight jobs at once: the cores become
-    // shared) and quiet gaps.
     t += (i % 40 == 0) ? 20'000 : (i % 40 < 8) ? 0 : rng() % 1'500;
     jobs.push_back(Job{t, 200 + rng() % 3'000});
   }
-  const Counts c = run_both(&jobs, 4);
+  return jobs;
+}
+
+void expect_same_ends(const std::vector<Job>& jobs) {
   for (size_t i = 0; i < jobs.size(); ++i)
     ASSERT_EQ(jobs[i].end_cores_ns, jobs[i].end_exec_ns) << "job " << i << " start " << jobs[i].start_ns;
+}
+
+TEST(CpuCores, RandomLoadsEndWhenSimGridsCpuModelEndsThem) {
+  std::vector<Job> jobs = random_loads(7);
+  const Counts c = run_both(&jobs, 4);
+  expect_same_ends(jobs);
   EXPECT_GT(c.fast, 100u);
   EXPECT_GE(c.shared_starts, 10u);
 }
@@ -147,16 +156,9 @@ TEST(CpuCores, EngineTimedWorksEndWhenSimGridsCpuModelEndsThem) {
   // The same loads with every third job timed by the engine: those that start alone and are
   // interrupted when the cores become shared go on in their threads, and every job still ends
   // when SimGrid's CPU model ends the same job as an execution.
-  std::mt19937_64 rng(11);
-  std::vector<Job> jobs;
-  uint64_t t = 0;
-  for (int i = 0; i < 400; ++i) {
-    t += (i % 40 == 0) ? 20'000 : (i % 40 < 8) ? 0 : rng() % 1'500;
-    jobs.push_back(Job{t, 200 + rng() % 3'000});
-  }
+  std::vector<Job> jobs = random_loads(11);
   const Counts c = run_both(&jobs, 4, 3);
-  for (size_t i = 0; i < jobs.size(); ++i)
-    ASSERT_EQ(jobs[i].end_cores_ns, jobs[i].end_exec_ns) << "job " << i << " start " << jobs[i].start_ns;
+  expect_same_ends(jobs);
   EXPECT_GT(c.fast, 100u);
   EXPECT_GE(c.shared_starts, 10u);
   EXPECT_GE(c.engine_interrupted, 5u);
