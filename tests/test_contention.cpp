@@ -78,7 +78,7 @@ TEST(Calendar, BookingsEqualAPlainReference) {
                                                                     // 100 ns) reach the rounding boundary
     BinCalendar c;
     c.configure(rate, 100, 1'000'000);
-    Reference ref{100, static_cast<uint64_t>(std::llround(rate * 100))};
+    Reference ref{100, static_cast<uint64_t>(std::llround(rate * 100)), {}};
     std::mt19937_64 rng(7);
     uint64_t now = 1000;
     for (int i = 0; i < 20'000; ++i) {
