@@ -120,10 +120,10 @@ struct FaultHandling::Handler final : CpuCores::Alone {
       : core(c), who("fault_handler:" + std::to_string(c)), wake(sg4::Semaphore::create(0)),
         timer([f, this] { f->on_timer(*this); }) {}
   // The cores became shared during its page's work: its thread goes on with what is left.
+  // (CpuCores has set `shared`: its thread finishes the work first.)
   void interrupt() override {
     timer.disarm();
     on_core = false;
-    rest = true;
     wake->release();
   }
 
@@ -132,7 +132,6 @@ struct FaultHandling::Handler final : CpuCores::Alone {
   sg4::SemaphorePtr wake;  // its thread waits here while the engine drives it
   EngineTimer timer;
   bool on_core = false;    // the timer ends a page's CPU work (else the interrupt's latency)
-  bool rest = false;       // its thread must first finish the interrupted work
   std::vector<PageRequest*> batch;
   size_t at = 0;           // batch[at] is being handled
   bool begun = false;      // batch[at]'s handling has begun
@@ -194,11 +193,9 @@ void FaultHandling::run(Handler& h) {
       end_request(h, req);
       continue;
     }
-    const uint64_t va = (req->va & ~kBasePageMask) + kBasePageBytes * h.page;
-    Domain& dom = req->device->domain();
     CpuCores& cores = svc_->cores();
-    if (!cores.core_free() || !memory_->start_fault(dom, h.page ? va : req->va, req->write, &h.fault)) {
-      to_thread(h);
+    if (!cores.core_free() || !memory_->start_fault(req->device->domain(), page_va(req, h.page), req->write, &h.fault)) {
+      h.wake->release();  // its thread does what must wait (and the rest of the batch)
       return;
     }
     if (h.fault.kind != FaultKind::kNone && h.fault.cpu_ns) {
@@ -207,8 +204,8 @@ void FaultHandling::run(Handler& h) {
       h.timer.arm(svc_->now_ns() + h.fault.cpu_ns);
       return;
     }
-    if (h.fault.kind != FaultKind::kNone) memory_->finish_fault(dom, h.page ? va : req->va, req->write, h.fault);
-    end_page(h, req, h.fault.kind, true);
+    if (h.fault.kind != FaultKind::kNone) end_work(h);
+    else end_page(h, req, h.fault.kind, true);
   }
 }
 
@@ -218,39 +215,42 @@ void FaultHandling::on_timer(Handler& h) {
     if (h.on_core) {  // its page's work is done
       h.on_core = false;
       svc_->cores().end_alone(&h);
-      PageRequest* req = h.batch[h.at];
-      const uint64_t va = (req->va & ~kBasePageMask) + kBasePageBytes * h.page;
-      memory_->finish_fault(req->device->domain(), h.page ? va : req->va, req->write, h.fault);
-      end_page(h, req, h.fault.kind, true);
+      end_work(h);
     }
     run(h);
   });
 }
 
-void FaultHandling::to_thread(Handler& h) { h.wake->release(); }
+// The page h started (start_fault) has had its CPU work: it is mapped.
+void FaultHandling::end_work(Handler& h) {
+  PageRequest* req = h.batch[h.at];
+  memory_->finish_fault(req->device->domain(), page_va(req, h.page), req->write, h.fault);
+  end_page(h, req, h.fault.kind, true);
+}
 
 // In h's thread: the rest of its batch, with waits.
 void FaultHandling::finish_in_thread(Handler& h) {
-  if (h.rest) {  // its page's work, interrupted: what is left, as an execution
-    h.rest = false;
+  if (h.shared) {  // its page's work, interrupted: what is left, as an execution
+    h.shared = false;
     svc_->cores().execute_rest(h.end_ns - std::min(h.end_ns, svc_->now_ns()));
     svc_->count_event();
-    PageRequest* req = h.batch[h.at];
-    const uint64_t va = (req->va & ~kBasePageMask) + kBasePageBytes * h.page;
-    memory_->finish_fault(req->device->domain(), h.page ? va : req->va, req->write, h.fault);
-    end_page(h, req, h.fault.kind, true);
+    end_work(h);
   }
   for (; h.at < h.batch.size();) {
     PageRequest* req = h.batch[h.at];
     if (!h.begun) begin_request(h, req);
     while (more_pages(h, req)) {
-      const uint64_t va = (req->va & ~kBasePageMask) + kBasePageBytes * h.page;
       bool page_ok = true;
-      const FaultKind kind = memory_->fault_in(req->device->domain(), h.page ? va : req->va, req->write, &page_ok);
+      const FaultKind kind = memory_->fault_in(req->device->domain(), page_va(req, h.page), req->write, &page_ok);
       end_page(h, req, kind, page_ok);
     }
     end_request(h, req);
   }
+}
+
+// The address a group's page is faulted at: the faulting address itself, then the pages after it.
+uint64_t FaultHandling::page_va(const PageRequest* req, uint32_t page) {
+  return page ? (req->va & ~kBasePageMask) + kBasePageBytes * page : req->va;
 }
 
 void FaultHandling::begin_request(Handler& h, PageRequest* req) {
@@ -267,7 +267,7 @@ void FaultHandling::begin_request(Handler& h, PageRequest* req) {
 // the end of guest memory are skipped).
 bool FaultHandling::more_pages(const Handler& h, const PageRequest* req) const {
   if (req->code == PrgCode::kInvalid || h.page >= req->pages) return false;
-  return (req->va & ~kBasePageMask) + kBasePageBytes * h.page < req->device->domain().spec().memory_bytes;
+  return page_va(req, h.page) < req->device->domain().spec().memory_bytes;
 }
 
 void FaultHandling::end_page(Handler& h, PageRequest* req, FaultKind kind, bool ok) {

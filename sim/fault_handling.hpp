@@ -119,8 +119,9 @@ class FaultHandling {
   bool begin_batch(Handler& h, const Handoff& first);  // true: it waits for its interrupt
   void run(Handler& h);
   void on_timer(Handler& h);
-  void to_thread(Handler& h);
+  void end_work(Handler& h);
   void finish_in_thread(Handler& h);
+  static uint64_t page_va(const PageRequest* req, uint32_t page);
   void begin_request(Handler& h, PageRequest* req);
   bool more_pages(const Handler& h, const PageRequest* req) const;
   void end_page(Handler& h, PageRequest* req, FaultKind kind, bool ok);

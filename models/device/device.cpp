@@ -20,6 +20,7 @@ Device::Device(const DeviceSpec& spec, Domain* domain, Iommu* iommu, const Devic
   ps_per_byte_x1000_ = static_cast<uint64_t>(std::llround(t.ps_per_byte * 1000.0));
   paths_.reserve(spec_.paths.size());
   for (const PathSpec& p : spec_.paths) paths_.emplace_back(p, this, seed, streams::path(spec_.name, p.name), streams::arrivals(spec_.name, p.name));
+  path_stale_.assign(paths_.size(), 0);
 }
 
 inline uint64_t Device::transfer_wire(bool to_device, uint64_t t, uint64_t wire, uint64_t link_ns, bool counted) {
@@ -158,7 +159,6 @@ inline bool Path::issue_one(ParkedDma* parked) {
 
 void Device::path_changed(const Path* p) {
   const auto i = static_cast<uint32_t>(p - paths_.data());
-  if (path_stale_.size() <= i) path_stale_.resize(paths_.size());
   if (path_stale_[i]) return;
   path_stale_[i] = 1;
   stale_paths_.push_back(i);

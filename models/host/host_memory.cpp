@@ -32,7 +32,14 @@ void HostMemory::wake_reclaim() {
   kswapd_wake_->notify();
 }
 
+bool HostMemory::reserve_at_once(uint64_t bytes) {
+  if (free_bytes() < bytes || (free_bytes() - bytes < spec_.free_target_bytes && !kswapd_busy_)) return false;
+  use(static_cast<int64_t>(bytes));
+  return true;
+}
+
 bool HostMemory::reserve(uint64_t bytes) {
+  if (reserve_at_once(bytes)) return true;
   while (free_bytes() < bytes) {
     if (!any_reclaimable()) return false;
     ++reclaim_waits_;
@@ -87,9 +94,7 @@ bool HostMemory::start_fault(Domain& dom, uint64_t va, bool write, PageFault* f)
   if (f->kind == FaultKind::kNone) return true;
   if (f->kind == FaultKind::kMajor) return false;  // reads swap
   const uint64_t need = need_bytes(dom, f->kind);
-  // reserve() would wait for reclaim, fail, or wake kswapd (a message): not here.
-  if (need && (free_bytes() < need || (free_bytes() - need < spec_.free_target_bytes && !kswapd_busy_))) return false;
-  use(static_cast<int64_t>(need));  // what reserve() does when the memory is free
+  if (need && !reserve_at_once(need)) return false;  // reserve() must wait for reclaim, or wake kswapd
   f->need_bytes = need;
   f->cpu_ns = sample_cost_ns(dom, f->kind, need);
   return true;

@@ -88,6 +88,9 @@ class HostMemory {
  private:
   bool any_reclaimable() const;
   void wake_reclaim();
+  // reserve()'s part that needs no thread: takes bytes when they are free and taking them
+  // wakes no kswapd; false, having taken nothing, otherwise (start_fault's test too).
+  bool reserve_at_once(uint64_t bytes);
   uint64_t need_bytes(const Domain& dom, FaultKind kind) const;
   uint64_t sample_cost_ns(Domain& dom, FaultKind kind, uint64_t need) const;
   // Takes up to kReclaimBatch pages, invalidates them and writes them to swap; returns how many.
