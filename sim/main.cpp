@@ -42,6 +42,8 @@
 
 namespace {
 
+int iopfsim_main(int argc, char** argv);
+
 // A command-line value that makes no sense (exit status 2, like bad input).
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -292,6 +294,7 @@ void add_analyze_command(CLI::App& app, Options& o, std::vector<Command>* cmds) 
 
 void add_sweep_commands(CLI::App& app, Options& o, std::vector<Command>* cmds) {
   o.sweep.jobs = std::max(1u, std::thread::hardware_concurrency());
+  o.sweep.run_in_child = &iopfsim_main;
   CLI::App* sweep = app.add_subcommand("sweep", "run a grid of scenario variations, each in its own process");
   CLI::Option* file = sweep->add_option("sweep", o.sweep.file, "sweep JSON file (schema iopfsim.sweep/1)");
   sweep->add_option("-j,--jobs", o.sweep.jobs, "runs at once (default: the number of cores)")->check(CLI::PositiveNumber);
@@ -364,9 +367,8 @@ void add_dashboard_commands(CLI::App& app, Options& o, std::vector<Command>* cmd
                    }});
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The whole command line; also what a local sweep's child process runs (SweepOptions::run_in_child).
+int iopfsim_main(int argc, char** argv) {
   CLI::App app{"iopfsim: discrete-event simulator of I/O page faults (PCIe PRI) and IOTLB/ATS translation"};
   app.set_version_flag("--version", std::string("iopfsim ") + IOPFSIM_VERSION);
   app.require_subcommand(1);
@@ -398,3 +400,7 @@ int main(int argc, char** argv) {
   }
   return 2;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return iopfsim_main(argc, argv); }

@@ -51,7 +51,7 @@ WorkloadSpec read_replay_workload(const nlohmann::json& path_obj, const std::str
   } catch (const ReplayError& e) {
     w.fail("replay", e.what());
   }
-  const uint64_t limit = wl.reaches_outside_memory ? (1ULL << make_page_table(dom.format)->info().va_bits) : dom.memory_bytes;
+  const uint64_t limit = wl.reaches_outside_memory ? (1ULL << page_table_format_info(dom.format).va_bits) : dom.memory_bytes;
   for (const ReplayDma& d : t.dmas)
     if (d.iova >= limit)
       w.fail("replay", trace.string() + ": a DMA at iova " + std::to_string(d.iova) + " lies outside domain \"" +

@@ -478,9 +478,9 @@ DomainSpec read_domain(const json& obj, const std::string& ptr, const std::strin
   d.memory_bytes = r.bytes("memory");
   if (d.memory_bytes % kBasePageBytes)
     r.fail("memory", "expected a multiple of 4KiB, found " + std::to_string(d.memory_bytes));
-  auto pt = make_page_table(d.format);
-  if (pt->info().va_bits < 64 && d.memory_bytes > (1ULL << pt->info().va_bits))
-    r.fail("memory", "expected at most 2^" + std::to_string(pt->info().va_bits) + " bytes for format " + d.format);
+  const int va_bits = page_table_format_info(d.format).va_bits;
+  if (va_bits < 64 && d.memory_bytes > (1ULL << va_bits))
+    r.fail("memory", "expected at most 2^" + std::to_string(va_bits) + " bytes for format " + d.format);
   if (d.memory_bytes > (2ULL << 40))
     r.fail("memory", "expected at most 2TiB per domain (each domain has a 2 TiB host-physical window), found " +
                          std::to_string(d.memory_bytes));
@@ -545,7 +545,7 @@ WorkloadSpec read_workload(const json& obj, const std::string& pp, const std::st
   wl.reaches_outside_memory = w.boolean("reaches_outside_memory");
   wl.dma = read_dma_api(w);
   const uint64_t end = wl.region_base + wl.region_bytes;
-  const uint64_t limit = wl.reaches_outside_memory ? (1ULL << make_page_table(dom.format)->info().va_bits) : dom.memory_bytes;
+  const uint64_t limit = wl.reaches_outside_memory ? (1ULL << page_table_format_info(dom.format).va_bits) : dom.memory_bytes;
   if (end > limit || end < wl.region_base)
     w.fail("region_size", "expected the region to lie inside domain \"" + dom.name + "\" memory (" +
                               std::to_string(dom.memory_bytes) + " bytes" +

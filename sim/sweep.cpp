@@ -19,8 +19,9 @@
 // Grid points run first axis outermost. Replica r of a point runs with seed
 // splitmix64(fnv1a64("name=value\n"... + "replica=r")) & (2^53 - 1): a function of that point's
 // axis values only, so adding a value to an axis changes no other point's seed (the base
-// scenario's seed is not used). Each run is `/proc/self/exe run BASE --quiet --seed S --report
-// DIR/points/ID.json --set POINTER=VALUE...`, ID = p<point>-r<replica>; its scenario hash
+// scenario's seed is not used). Each run is `iopfsim run BASE --quiet --seed S --report
+// DIR/points/ID.json --set POINTER=VALUE...`, ID = p<point>-r<replica>, in a child process: the
+// forked child runs the command itself (SweepOptions::run_in_child) or executes /proc/self/exe; its scenario hash
 // (FNV-1a of the base scenario's bytes, the overrides, the seed and the checker flag) goes to the
 // sidecar DIR/points/ID.meta.json once it succeeded, and --resume skips a run whose report and
 // sidecar exist with the same hash. Each point is first checked in this process
@@ -54,6 +55,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -63,6 +65,8 @@
 #include <sstream>
 
 #include "models/common/input_error.hpp"
+#include "models/common/stats.hpp"
+#include "models/pagetable/table_memory.hpp"
 #include "sim/metrics.hpp"
 #include "models/common/params.hpp"
 #include "sim/scenario.hpp"
@@ -265,7 +269,12 @@ std::string last_line(const std::string& text) {
   return last;
 }
 
-pid_t spawn(const Run& run, const Sweep& s) {
+// Nothing of a simulation exists in this process yet (no page table, no histogram; the sweep
+// never starts SimGrid's engine): a forked child that runs the command starts as a new
+// process would, and writes the same report.
+bool pristine() { return TableMemory::instance().used_bytes() == 0 && Histogram::live() == 0; }
+
+pid_t spawn(const Run& run, const Sweep& s, int (*run_in_child)(int, char**)) {
   std::vector<std::string> args = run_args(run, s);
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
@@ -281,6 +290,10 @@ pid_t spawn(const Run& run, const Sweep& s) {
       dup2(nul, STDOUT_FILENO);
     }
     if (log >= 0) dup2(log, STDERR_FILENO);
+    if (run_in_child && pristine()) {
+      const int status = run_in_child(static_cast<int>(args.size()), argv.data());
+      std::exit(status);  // as the program's main returning: stdio flushed, static destructors run
+    }
     execv("/proc/self/exe", argv.data());
     std::fprintf(stderr, "iopfsim sweep: cannot execute /proc/self/exe: %s\n", std::strerror(errno));
     _exit(127);
@@ -372,7 +385,8 @@ void prepare(Plan* plan, bool resume, bool keep_files) {
 }
 
 // Runs todo, at most jobs at a time, each in its own process; a progress line on a terminal.
-void run_local(const Sweep& s, std::vector<Run>* runs, const std::vector<size_t>& todo, unsigned jobs) {
+void run_local(const Sweep& s, std::vector<Run>* runs, const std::vector<size_t>& todo, unsigned jobs,
+               int (*run_in_child)(int, char**)) {
   const bool tty = isatty(STDERR_FILENO);
   const auto t0 = std::chrono::steady_clock::now();
   std::map<pid_t, size_t> running;
@@ -389,7 +403,7 @@ void run_local(const Sweep& s, std::vector<Run>* runs, const std::vector<size_t>
   while (next < todo.size() || !running.empty()) {
     while (next < todo.size() && running.size() < std::max(1u, jobs)) {
       const size_t i = todo[next++];
-      running[spawn((*runs)[i], s)] = i;
+      running[spawn((*runs)[i], s, run_in_child)] = i;
     }
     int st = 0;
     const pid_t pid = waitpid(-1, &st, 0);
@@ -586,7 +600,7 @@ int run_sweep(const SweepOptions& opt) {
   if (!opt.merge_dir.empty()) return merge_slurm_sweep(opt.merge_dir);
   sweep::Plan plan = sweep::plan_sweep(opt.file, opt.out_dir, opt.resume);
   if (opt.backend == "slurm") return submit_slurm_sweep(&plan, opt);
-  sweep::run_local(plan.sweep, &plan.runs, plan.todo, opt.jobs);
+  sweep::run_local(plan.sweep, &plan.runs, plan.todo, opt.jobs, opt.run_in_child);
   return sweep::merge_sweep(plan);
 }
 

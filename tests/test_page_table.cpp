@@ -182,6 +182,30 @@ TEST_P(FormatTest, WalkReadsOnePerLevel) {
 
 INSTANTIATE_TEST_SUITE_P(AllFormats, FormatTest, ::testing::ValuesIn(page_table_format_names()));
 
+// The loader asks a format's info without building a table (a sweep forks its runs from a
+// process that must hold no table; the sweep's test checks that).
+TEST(FormatRegistry, InfoWithoutATable) {
+  struct Want {
+    const char* name;
+    const char* family;
+    int levels, va_bits;
+  };
+  for (const Want& w : {Want{"x86_64_5level", "x86_64", 5, 57}, Want{"vtd_ss_3level", "vtd_ss", 3, 39},
+                        Want{"ept_4level", "vtd_ss", 4, 48}, Want{"arm64_s2_3level", "arm64_s2", 3, 39},
+                        Want{"amd_v1_5level", "amd_v1", 5, 57}}) {
+    const FormatInfo info = page_table_format_info(w.name);
+    EXPECT_EQ(info.name, w.name);
+    EXPECT_EQ(info.family, w.family) << w.name;
+    EXPECT_EQ(info.levels, w.levels) << w.name;
+    EXPECT_EQ(info.va_bits, w.va_bits) << w.name;
+    EXPECT_EQ(info.va_bits, make_page_table(w.name)->info().va_bits) << w.name;
+  }
+}
+
+TEST(FormatRegistry, InfoOfAnUnknownFormatThrows) {
+  EXPECT_THROW(page_table_format_info("x86_64_6level"), std::invalid_argument);
+}
+
 uint64_t raw_entry(const PageTable& pt, uint64_t table, uint64_t va, int level) {
   return TableMemory::ptr(table)[(va >> (12 + 9 * level)) & 511];
 }

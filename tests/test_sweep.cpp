@@ -125,6 +125,37 @@ TEST_F(Sweep, PointsCsvMatchesReportsAndSummaryHasStudentT) {
   }
 }
 
+// A sweep's child runs the command in the forked image of the sweep (SweepOptions::run_in_child),
+// without executing the binary again: each point's report must still be the one `iopfsim run`
+// gives alone with that point's seed and overrides (wall-clock fields aside), so nothing of
+// the sweep process (its arguments, its loaded scenarios, its state) reaches the run.
+TEST_F(Sweep, EachPointReportIsThatOfTheRunAlone) {
+  const std::string out = dir_ + "/out";
+  ASSERT_EQ(run_iopfsim("sweep " + kData + "/sweep-small.json -j 2 --out " + out).status, 0);
+  auto strip = [](json r) {
+    r["sim"].erase("wall_s");
+    r["sim"].erase("dma_per_wall_s");
+    return r;
+  };
+  int compared = 0;
+  for (const auto& e : fs::directory_iterator(out + "/points")) {
+    const std::string path = e.path().string();
+    if (path.size() < 10 || path.substr(path.size() - 10) != ".meta.json") continue;
+    const json meta = json::parse(slurp(path));
+    const std::string id = e.path().filename().string().substr(0, e.path().filename().string().size() - 10);
+    std::string args = "run " + kData + "/sweep-base.json --quiet --checker --seed " + meta["seed"].dump() +
+                       " --report " + dir_ + "/alone.json";
+    for (const json& s : meta["sets"]) args += " --set '" + s.get<std::string>() + "'";
+    const CmdResult alone = run_iopfsim(args);
+    ASSERT_EQ(alone.status, 0) << args << "\n" << alone.err;
+    const json diff = json::diff(strip(json::parse(slurp(dir_ + "/alone.json"))),
+                                 strip(json::parse(slurp(out + "/points/" + id + ".json"))));
+    EXPECT_TRUE(diff.empty()) << id << ": the sweep's report differs from the run alone: " << diff.dump();
+    ++compared;
+  }
+  EXPECT_EQ(compared, 8);
+}
+
 TEST_F(Sweep, SameBytesTwiceAndResumeRunsNothing) {
   const std::string a = dir_ + "/a", b = dir_ + "/b";
   ASSERT_EQ(run_iopfsim("sweep " + kData + "/sweep-small.json -j 2 --out " + a).status, 0);

@@ -21,6 +21,7 @@ void PageTable::free_table(uint64_t pa) {
 
 namespace {
 using Maker = std::unique_ptr<PageTable> (*)(const std::string&, PageTable::AddrHook);
+using Describer = FormatInfo (*)(std::string);
 template <class F, int L>
 std::unique_ptr<PageTable> make(const std::string& n, PageTable::AddrHook h) {
   return std::make_unique<PageTableImpl<F, L>>(n, std::move(h));
@@ -28,27 +29,38 @@ std::unique_ptr<PageTable> make(const std::string& n, PageTable::AddrHook h) {
 struct Entry {
   const char* name;
   Maker maker;
+  Describer info;
 };
+template <class F, int L>
+constexpr Entry entry(const char* name) {
+  return {name, make<F, L>, PageTableImpl<F, L>::format_info};
+}
 const Entry kFormats[] = {
-    {"x86_64_4level", make<fmt::X86FirstLevel, 4>},
-    {"x86_64_5level", make<fmt::X86FirstLevel, 5>},
-    {"vtd_ss_3level", make<fmt::VtdSecondStage, 3>},
-    {"vtd_ss_4level", make<fmt::VtdSecondStage, 4>},
-    {"vtd_ss_5level", make<fmt::VtdSecondStage, 5>},
-    {"ept_4level", make<fmt::VtdSecondStage, 4>},
-    {"arm64_s1_3level", make<fmt::ArmVmsa<false>, 3>},
-    {"arm64_s1_4level", make<fmt::ArmVmsa<false>, 4>},
-    {"arm64_s2_3level", make<fmt::ArmVmsa<true>, 3>},
-    {"arm64_s2_4level", make<fmt::ArmVmsa<true>, 4>},
-    {"amd_v1_3level", make<fmt::AmdV1, 3>},
-    {"amd_v1_4level", make<fmt::AmdV1, 4>},
-    {"amd_v1_5level", make<fmt::AmdV1, 5>},
+    entry<fmt::X86FirstLevel, 4>("x86_64_4level"),
+    entry<fmt::X86FirstLevel, 5>("x86_64_5level"),
+    entry<fmt::VtdSecondStage, 3>("vtd_ss_3level"),
+    entry<fmt::VtdSecondStage, 4>("vtd_ss_4level"),
+    entry<fmt::VtdSecondStage, 5>("vtd_ss_5level"),
+    entry<fmt::VtdSecondStage, 4>("ept_4level"),
+    entry<fmt::ArmVmsa<false>, 3>("arm64_s1_3level"),
+    entry<fmt::ArmVmsa<false>, 4>("arm64_s1_4level"),
+    entry<fmt::ArmVmsa<true>, 3>("arm64_s2_3level"),
+    entry<fmt::ArmVmsa<true>, 4>("arm64_s2_4level"),
+    entry<fmt::AmdV1, 3>("amd_v1_3level"),
+    entry<fmt::AmdV1, 4>("amd_v1_4level"),
+    entry<fmt::AmdV1, 5>("amd_v1_5level"),
 };
 }  // namespace
 
 std::unique_ptr<PageTable> make_page_table(const std::string& name, PageTable::AddrHook hook) {
   for (const Entry& e : kFormats)
     if (name == e.name) return e.maker(name, std::move(hook));
+  throw std::invalid_argument("unknown page-table format " + name);
+}
+
+FormatInfo page_table_format_info(const std::string& name) {
+  for (const Entry& e : kFormats)
+    if (name == e.name) return e.info(name);
   throw std::invalid_argument("unknown page-table format " + name);
 }
 

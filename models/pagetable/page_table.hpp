@@ -86,6 +86,8 @@ class PageTable {
 // Registry. Names: x86_64_4level, x86_64_5level, vtd_ss_3level/4level/5level (alias
 // ept_4level), arm64_s1_3level/4level, arm64_s2_3level/4level, amd_v1_3level/4level/5level.
 std::unique_ptr<PageTable> make_page_table(const std::string& name, PageTable::AddrHook hook = {});
+// What make_page_table(name) would build (its info()), without building it: no table is allocated.
+FormatInfo page_table_format_info(const std::string& name);
 std::vector<std::string> page_table_format_names();
 bool is_page_table_format(const std::string& name);
 

@@ -17,9 +17,11 @@ class PageTableImpl final : public PageTable {
 
  public:
   static constexpr int kVaBits = 12 + 9 * kLevels;
+  static FormatInfo format_info(std::string name) {
+    return FormatInfo{std::move(name), F::kFamily, kLevels, std::min(kVaBits, 64)};
+  }
 
-  PageTableImpl(std::string name, AddrHook hook)
-      : PageTable(FormatInfo{std::move(name), F::kFamily, kLevels, std::min(kVaBits, 64)}, std::move(hook)) {
+  PageTableImpl(std::string name, AddrHook hook) : PageTable(format_info(std::move(name)), std::move(hook)) {
     root_pa_ = alloc_table();
   }
   ~PageTableImpl() override {
