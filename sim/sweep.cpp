@@ -283,13 +283,15 @@ pid_t spawn(const Run& run, const Sweep& s, int (*run_in_child)(int, char**)) {
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
   if (pid == 0) {
-    const int nul = open("/dev/null", O_RDWR);
-    const int log = open(run.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+    const int log = open(run.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (nul >= 0) {
       dup2(nul, STDIN_FILENO);
       dup2(nul, STDOUT_FILENO);
     }
     if (log >= 0) dup2(log, STDERR_FILENO);
+    for (const int fd : {nul, log})  // the run keeps only its standard streams
+      if (fd > STDERR_FILENO) close(fd);
     if (run_in_child && pristine()) {
       const int status = run_in_child(static_cast<int>(args.size()), argv.data());
       std::exit(status);  // as the program's main returning: stdio flushed, static destructors run
