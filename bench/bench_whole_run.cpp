@@ -11,6 +11,11 @@
 // nic_hits_x1/x10/x100: nic-hits at 1, 10 and 100 times its 100 ms duration (--set
 // /duration=...), to show a run's cost is linear in its DMAs (the fixed start-up and report
 // cost aside): wall_ns_per_dma should fall towards the loop's own cost, not grow.
+// sweep_*: a whole `iopfsim sweep` of a shipped sweep file, -j 1 (chosen: the work of every
+// run, not how well this machine's cores overlap them), into a fresh directory each iteration;
+// counter runs_per_wall_s = the runs that completed (a report and its sidecar .meta.json) /
+// measured wall seconds. overcommit.json exits 1 by design: its pin_all points below the
+// guest's size are bad input, rejected before any run.
 // Not a test (ctest does not run it); run it as
 //   ./build/bench/bench_whole_run --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
@@ -22,6 +27,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -78,6 +84,30 @@ void BM_WholeRun(benchmark::State& state, const std::string& scenario, const std
   state.counters["sim_wall_s"] = benchmark::Counter(sim_wall_s, benchmark::Counter::kAvgIterations);
 }
 
+void BM_WholeSweep(benchmark::State& state, const std::string& sweep, int expected_status) {
+  const std::string out = "/tmp/iopfsim-bench-sweep-" + std::to_string(getpid());
+  const std::string file = std::string(IOPFSIM_SOURCE_DIR) + "/scenarios/sweeps/" + sweep;
+  double wall_s = 0, runs = 0;
+  for (auto _ : state) {
+    std::filesystem::remove_all(out);
+    const auto t0 = std::chrono::steady_clock::now();
+    const int rc = run_child({IOPFSIM_BIN, "sweep", file, "-j", "1", "--out", out});
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (rc != expected_status) {
+      state.SkipWithError(("iopfsim sweep " + sweep + " exited with " + std::to_string(rc)).c_str());
+      break;
+    }
+    state.SetIterationTime(s);
+    wall_s += s;
+    for (const auto& e : std::filesystem::directory_iterator(out + "/points")) {
+      const std::string name = e.path().filename().string();
+      runs += name.size() > 10 && name.compare(name.size() - 10, 10, ".meta.json") == 0;
+    }
+  }
+  std::filesystem::remove_all(out);
+  if (wall_s > 0) state.counters["runs_per_wall_s"] = runs / wall_s;
+}
+
 }  // namespace
 
 // One second or more per run: a few iterations are enough (chosen), repetitions give the spread.
@@ -102,5 +132,10 @@ BENCHMARK_CAPTURE(BM_WholeRun, sva_accelerator, std::string("sva-accelerator.jso
 
 BENCHMARK_CAPTURE(BM_WholeRun, fault_storm, std::string("fault-storm.json"))
     ->UseManualTime()->Iterations(2)->Unit(benchmark::kMillisecond);
+
+BENCHMARK_CAPTURE(BM_WholeSweep, sweep_iotlb_reach, std::string("iotlb-reach.json"), 0)
+    ->UseManualTime()->Iterations(2)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_WholeSweep, sweep_overcommit, std::string("overcommit.json"), 1)
+    ->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();
