@@ -53,21 +53,30 @@ int run_child(std::vector<std::string> args) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
+// One timed iteration: runs args, sets its wall time as the iteration's and returns it; -1
+// (the benchmark skipped with an error naming what) when it did not exit with expected_status.
+double timed_iteration(benchmark::State& state, const std::vector<std::string>& args, int expected_status,
+                       const std::string& what) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int rc = run_child(args);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (rc != expected_status) {
+    state.SkipWithError((what + " exited with " + std::to_string(rc)).c_str());
+    return -1;
+  }
+  state.SetIterationTime(s);
+  return s;
+}
+
 void BM_WholeRun(benchmark::State& state, const std::string& scenario, const std::string& set = "") {
   const std::string report = "/tmp/iopfsim-bench-" + std::to_string(getpid()) + ".json";
   const std::string file = std::string(IOPFSIM_SOURCE_DIR) + "/scenarios/" + scenario;
   double wall_s = 0, dmas = 0, events = 0, sim_wall_s = 0, faults = 0;
   for (auto _ : state) {
-    const auto t0 = std::chrono::steady_clock::now();
     std::vector<std::string> args{IOPFSIM_BIN, "run", file, "--quiet", "--report", report};
     if (!set.empty()) args.insert(args.end(), {"--set", set});
-    const int rc = run_child(args);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (rc != 0) {
-      state.SkipWithError(("iopfsim run " + scenario + " exited with " + std::to_string(rc)).c_str());
-      break;
-    }
-    state.SetIterationTime(s);
+    const double s = timed_iteration(state, args, 0, "iopfsim run " + scenario);
+    if (s < 0) break;
     const nlohmann::json r = nlohmann::json::parse(std::ifstream(report));
     wall_s += s;
     dmas += r["sim"]["dmas"].get<double>();
@@ -90,14 +99,9 @@ void BM_WholeSweep(benchmark::State& state, const std::string& sweep, int expect
   double wall_s = 0, runs = 0;
   for (auto _ : state) {
     std::filesystem::remove_all(out);
-    const auto t0 = std::chrono::steady_clock::now();
-    const int rc = run_child({IOPFSIM_BIN, "sweep", file, "-j", "1", "--out", out});
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (rc != expected_status) {
-      state.SkipWithError(("iopfsim sweep " + sweep + " exited with " + std::to_string(rc)).c_str());
-      break;
-    }
-    state.SetIterationTime(s);
+    const std::vector<std::string> args{IOPFSIM_BIN, "sweep", file, "-j", "1", "--out", out};
+    const double s = timed_iteration(state, args, expected_status, "iopfsim sweep " + sweep);
+    if (s < 0) break;
     wall_s += s;
     for (const auto& e : std::filesystem::directory_iterator(out + "/points")) {
       const std::string name = e.path().filename().string();

@@ -43,8 +43,7 @@ void CpuCores::work(uint64_t ns) {
     sg4::this_actor::execute(static_cast<double>(ns));
     return;
   }
-  if (executing_ + alone_.size() < cores_) {  // a core of its own, for now
-    const uint64_t end = SimServices::clock_ns() + ns;
+  if (core_free()) {  // a core of its own, for now
     sg4::SemaphorePtr sem;
     if (spare_sems_.empty()) {
       sem = sg4::Semaphore::create(0);
@@ -53,7 +52,6 @@ void CpuCores::work(uint64_t ns) {
       spare_sems_.pop_back();
     }
     TimedWait me(sem.get());
-    me.end_ns = end;
     // Leaves alone_ however the wait ends (an actor killed in it unwinds through here too).
     struct Leave {
       std::vector<Alone*>& alone;
@@ -62,7 +60,7 @@ void CpuCores::work(uint64_t ns) {
         if (!me.shared) alone.erase(std::find(alone.begin(), alone.end(), &me));
       }
     } leave{alone_, me};
-    alone_.push_back(&me);
+    start_alone(&me, ns);
     sem->acquire_timeout(static_cast<double>(ns) / 1e9);  // as the CPU model times it: flops / speed
     if (!me.shared) {  // timed out, and no release was sent to it: it can be reused
       ++fast_works_;
@@ -70,7 +68,7 @@ void CpuCores::work(uint64_t ns) {
       return;
     }
     // The cores became shared before the end: what is left is an execution (counted already).
-    execute(end - std::min(end, SimServices::clock_ns()));
+    execute(me.end_ns - std::min(me.end_ns, SimServices::clock_ns()));
     return;
   }
   // This one shares the cores: every thread computing on a wait goes on as an execution. The

@@ -52,17 +52,23 @@ const Entry kFormats[] = {
 };
 }  // namespace
 
-std::unique_ptr<PageTable> make_page_table(const std::string& name, PageTable::AddrHook hook) {
+namespace {
+const Entry* find_format(const std::string& name) {
   for (const Entry& e : kFormats)
-    if (name == e.name) return e.maker(name, std::move(hook));
+    if (name == e.name) return &e;
+  return nullptr;
+}
+const Entry& format(const std::string& name) {
+  if (const Entry* e = find_format(name)) return *e;
   throw std::invalid_argument("unknown page-table format " + name);
+}
+}  // namespace
+
+std::unique_ptr<PageTable> make_page_table(const std::string& name, PageTable::AddrHook hook) {
+  return format(name).maker(name, std::move(hook));
 }
 
-FormatInfo page_table_format_info(const std::string& name) {
-  for (const Entry& e : kFormats)
-    if (name == e.name) return e.info(name);
-  throw std::invalid_argument("unknown page-table format " + name);
-}
+FormatInfo page_table_format_info(const std::string& name) { return format(name).info(name); }
 
 std::vector<std::string> page_table_format_names() {
   std::vector<std::string> v;
@@ -70,10 +76,6 @@ std::vector<std::string> page_table_format_names() {
   return v;
 }
 
-bool is_page_table_format(const std::string& name) {
-  for (const Entry& e : kFormats)
-    if (name == e.name) return true;
-  return false;
-}
+bool is_page_table_format(const std::string& name) { return find_format(name) != nullptr; }
 
 }  // namespace iopf
