@@ -32,6 +32,8 @@ void CpuCores::end_alone(Alone* w) {
   ++fast_works_;
 }
 
+void CpuCores::execute_rest(const Alone& w) { execute(w.end_ns - std::min(w.end_ns, SimServices::clock_ns())); }
+
 void CpuCores::execute(uint64_t ns) {
   if (ns) sg4::this_actor::execute(static_cast<double>(ns));  // 1 Gflop/s: a flop is a ns
   --executing_;
@@ -67,8 +69,7 @@ void CpuCores::work(uint64_t ns) {
       spare_sems_.push_back(std::move(sem));
       return;
     }
-    // The cores became shared before the end: what is left is an execution (counted already).
-    execute(me.end_ns - std::min(me.end_ns, SimServices::clock_ns()));
+    execute_rest(me);  // the cores became shared before the end
     return;
   }
   // This one shares the cores: every thread computing on a wait goes on as an execution. The

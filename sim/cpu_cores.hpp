@@ -49,8 +49,9 @@ class CpuCores {
   // owner calls end_alone at that time, unless interrupt() was called first.
   void start_alone(Alone* w, uint64_t ns);
   void end_alone(Alone* w);
-  // In the thread of an interrupted work: ns left of it, as an execution (counted already).
-  void execute_rest(uint64_t ns) { execute(ns); }
+  // In the thread of an interrupted work: what is left of it (to its end_ns), as an execution
+  // (counted already).
+  void execute_rest(const Alone& w);
 
   uint64_t fast_works() const { return fast_works_; }  // done on a core of their own, without sharing
   uint64_t shared_starts() const { return shared_starts_; }  // times waits were moved to executions

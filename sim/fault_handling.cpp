@@ -232,7 +232,7 @@ void FaultHandling::end_work(Handler& h) {
 void FaultHandling::finish_in_thread(Handler& h) {
   if (h.shared) {  // its page's work, interrupted: what is left, as an execution
     h.shared = false;
-    svc_->cores().execute_rest(h.end_ns - std::min(h.end_ns, svc_->now_ns()));
+    svc_->cores().execute_rest(h);
     svc_->count_event();
     end_work(h);
   }

@@ -7,7 +7,6 @@
 
 #include "models/common/input_error.hpp"
 #include "models/domain/kinds.hpp"
-#include "models/pagetable/page_table.hpp"
 #include "sim/scenario.hpp"
 
 namespace iopf {
@@ -51,7 +50,7 @@ WorkloadSpec read_replay_workload(const nlohmann::json& path_obj, const std::str
   } catch (const ReplayError& e) {
     w.fail("replay", e.what());
   }
-  const uint64_t limit = wl.reaches_outside_memory ? (1ULL << page_table_format_info(dom.format).va_bits) : dom.memory_bytes;
+  const uint64_t limit = workload_iova_limit(dom, wl.reaches_outside_memory);
   for (const ReplayDma& d : t.dmas)
     if (d.iova >= limit)
       w.fail("replay", trace.string() + ": a DMA at iova " + std::to_string(d.iova) + " lies outside domain \"" +

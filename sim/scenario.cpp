@@ -545,7 +545,7 @@ WorkloadSpec read_workload(const json& obj, const std::string& pp, const std::st
   wl.reaches_outside_memory = w.boolean("reaches_outside_memory");
   wl.dma = read_dma_api(w);
   const uint64_t end = wl.region_base + wl.region_bytes;
-  const uint64_t limit = wl.reaches_outside_memory ? (1ULL << page_table_format_info(dom.format).va_bits) : dom.memory_bytes;
+  const uint64_t limit = workload_iova_limit(dom, wl.reaches_outside_memory);
   if (end > limit || end < wl.region_base)
     w.fail("region_size", "expected the region to lie inside domain \"" + dom.name + "\" memory (" +
                               std::to_string(dom.memory_bytes) + " bytes" +
@@ -745,6 +745,10 @@ void check_pinned_fits(const Scenario& sc) {
 }
 
 }  // namespace
+
+uint64_t workload_iova_limit(const DomainSpec& dom, bool reaches_outside_memory) {
+  return reaches_outside_memory ? 1ULL << page_table_format_info(dom.format).va_bits : dom.memory_bytes;
+}
 
 PinPlan pin_plan(const Scenario& sc, size_t domain_index) {
   std::vector<const DeviceSpec*> attached;

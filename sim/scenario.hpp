@@ -47,6 +47,10 @@ struct Scenario {
 // What domain domain_index pins: its kind's plan, given the devices attached to it.
 PinPlan pin_plan(const Scenario& sc, size_t domain_index);
 
+// One past the highest IOVA a workload on domain dom may reach: the guest's memory or, with
+// reaches_outside_memory, its page-table format's whole address space.
+uint64_t workload_iova_limit(const DomainSpec& dom, bool reaches_outside_memory);
+
 // Reads, applies overrides ("/pointer=value", value parsed as JSON or else taken as a
 // string) and validates. Throws InputError naming the file and JSON pointer.
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});

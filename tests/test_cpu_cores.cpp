@@ -57,7 +57,7 @@ struct EngineJob final : iopf::CpuCores::Alone {
   }
   void thread() {  // waits until the engine needs it
     thread_go->acquire();
-    if (interrupted) cpu->execute_rest(end_ns - iopf::SimServices::clock_ns());
+    if (interrupted) cpu->execute_rest(*this);
     else cpu->work(job->work_ns);
     job->end_cores_ns = iopf::SimServices::clock_ns();
   }
@@ -85,7 +85,7 @@ Counts run_both(std::vector<Job>* jobs, int cores, size_t engine_every = 0) {
       sg4::Actor::create("e" + std::to_string(i), with_cores, [e] { e->thread(); })->daemonize();
     } else {
       sg4::Actor::create("c" + std::to_string(i), with_cores, [j, &cpu] {
-      sg4::this_actor::sleep_for(static_cast<double>(j->start_ns) * 1e-9);
+        sg4::this_actor::sleep_for(static_cast<double>(j->start_ns) * 1e-9);
         cpu.work(j->work_ns);
         j->end_cores_ns = iopf::SimServices::clock_ns();
       });
